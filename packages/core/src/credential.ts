@@ -1,0 +1,100 @@
+/**
+ * A credential and the helpers that build and check one.
+ */
+
+import { InvalidCredentialError, InvalidOptionError } from './errors.js';
+
+/**
+ * A credential as a mint returns it.
+ *
+ * @typeParam T - the secret itself: an access token string, a `{ key, cert }` pair, ...
+ */
+export interface Credential<T> {
+  /** The secret. Sluice never prints it, logs it or puts it in an error. */
+  readonly value: T;
+  /**
+   * When the credential stops being valid, in epoch milliseconds on the provider's clock
+   * (`now`). Absent: it never expires and is never refreshed proactively.
+   */
+  readonly expiresAt?: number;
+}
+
+/** Options of {@link credentialFromExpiresIn}. */
+export interface ExpiresInOptions {
+  /**
+   * The clock the provider uses, in epoch milliseconds. Pass the provider's own `now`
+   * when it is injected, so both agree.
+   * @default () => Date.now()
+   */
+  now?: () => number;
+  /**
+   * Subtracted from the lifetime to absorb network latency and clock skew, in seconds.
+   * @default 0
+   */
+  skewSeconds?: number;
+}
+
+/**
+ * Builds a {@link Credential} from an OAuth-style `expires_in` (seconds from now).
+ * An `expires_in` of `undefined` yields a credential that never expires.
+ *
+ * @throws {InvalidOptionError} `SLUICE_INVALID_OPTION` when `expiresInSeconds` is not a
+ *   finite, non-negative number.
+ * @example
+ * ```ts
+ * const body = await response.json();
+ * return credentialFromExpiresIn(body.access_token, body.expires_in, { now: ctx.now });
+ * ```
+ */
+export function credentialFromExpiresIn<T>(
+  value: T,
+  expiresInSeconds: number | undefined,
+  options: ExpiresInOptions = {},
+): Credential<T> {
+  if (expiresInSeconds === undefined) return { value };
+  if (typeof expiresInSeconds !== 'number' || !Number.isFinite(expiresInSeconds) || expiresInSeconds < 0) {
+    throw new InvalidOptionError('expiresInSeconds', 'a finite number of seconds >= 0', expiresInSeconds);
+  }
+  const skew = options.skewSeconds ?? 0;
+  if (typeof skew !== 'number' || !Number.isFinite(skew) || skew < 0) {
+    throw new InvalidOptionError('skewSeconds', 'a finite number of seconds >= 0', skew);
+  }
+  const now = options.now === undefined ? Date.now() : options.now();
+  return { value, expiresAt: now + Math.max(0, expiresInSeconds - skew) * 1000 };
+}
+
+/**
+ * Checks what a mint resolved to and returns a frozen copy holding only `value` and
+ * `expiresAt`. The thrown message describes the problem, never the value.
+ *
+ * @internal
+ */
+export function checkMintedCredential<T>(candidate: unknown, name: string | undefined): Credential<T> {
+  const opts = name === undefined ? undefined : { name };
+  if (typeof candidate !== 'object' || candidate === null) {
+    throw new InvalidCredentialError(
+      `expected an object { value, expiresAt? }, received ${candidate === null ? 'null' : typeof candidate}`,
+      opts,
+    );
+  }
+  const { value, expiresAt } = candidate as { value?: unknown; expiresAt?: unknown };
+  if (value === undefined) throw new InvalidCredentialError('`value` is missing', opts);
+  if (expiresAt === undefined) return Object.freeze({ value: value as T });
+  if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt)) {
+    const got =
+      expiresAt instanceof Date
+        ? 'a Date (convert it with date.getTime())'
+        : typeof expiresAt === 'number'
+          ? String(expiresAt)
+          : `a ${typeof expiresAt}`;
+    throw new InvalidCredentialError(`\`expiresAt\` must be a finite number of epoch milliseconds, received ${got}`, opts);
+  }
+  return Object.freeze({ value: value as T, expiresAt });
+}
+
+/**
+ * Milliseconds of validity left at `now`; `undefined` for a credential that never expires.
+ */
+export function remainingMs(credential: Credential<unknown>, now: number): number | undefined {
+  return credential.expiresAt === undefined ? undefined : credential.expiresAt - now;
+}

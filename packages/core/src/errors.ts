@@ -1,0 +1,202 @@
+/**
+ * Every error Sluice raises itself extends {@link SluiceError} and carries a stable
+ * string {@link SluiceErrorCode}. Messages are for people; `code` is the API.
+ *
+ * Errors thrown by a user's own `mint` reach callers unchanged: Sluice never wraps them.
+ * No message built here ever contains a credential value.
+ */
+
+/** The stable codes of every error Sluice raises. */
+export type SluiceErrorCode =
+  | 'SLUICE_BREAKER_OPEN'
+  | 'SLUICE_MINT_TIMEOUT'
+  | 'SLUICE_MINTED_CREDENTIAL_EXPIRED'
+  | 'SLUICE_INVALID_CREDENTIAL'
+  | 'SLUICE_INVALID_OPTION'
+  | 'SLUICE_PROVIDER_CLOSED'
+  | 'SLUICE_MAX_WAIT';
+
+/** Options accepted by every {@link SluiceError} constructor. */
+export interface SluiceErrorOptions {
+  /** The underlying error, exposed as the standard `cause` property. */
+  cause?: unknown;
+}
+
+/**
+ * The base of every error Sluice raises. Check it with {@link isSluiceError} rather than
+ * `instanceof`, so errors from a second copy of the package still match.
+ */
+export class SluiceError extends Error {
+  /** Stable, machine-readable code; switch on this, never on the message. */
+  readonly code: SluiceErrorCode;
+
+  constructor(code: SluiceErrorCode, message: string, options?: SluiceErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+const CODES: ReadonlySet<string> = new Set<SluiceErrorCode>([
+  'SLUICE_BREAKER_OPEN',
+  'SLUICE_MINT_TIMEOUT',
+  'SLUICE_MINTED_CREDENTIAL_EXPIRED',
+  'SLUICE_INVALID_CREDENTIAL',
+  'SLUICE_INVALID_OPTION',
+  'SLUICE_PROVIDER_CLOSED',
+  'SLUICE_MAX_WAIT',
+]);
+
+/**
+ * True when `error` is a Sluice error, optionally with the given code. Works across
+ * duplicate copies of the package because it checks the `code`, not the class.
+ *
+ * @example
+ * ```ts
+ * try { await provider.get(); }
+ * catch (e) { if (isSluiceError(e, 'SLUICE_BREAKER_OPEN')) retryLater(e.retryAfterMs); }
+ * ```
+ */
+export function isSluiceError<C extends SluiceErrorCode>(
+  error: unknown,
+  code?: C,
+): error is SluiceError & { code: C } {
+  if (typeof error !== 'object' || error === null) return false;
+  const actual = (error as { code?: unknown }).code;
+  if (typeof actual !== 'string' || !CODES.has(actual)) return false;
+  return code === undefined || actual === code;
+}
+
+/**
+ * The credential has expired and the circuit breaker is open, so no mint is attempted.
+ * `retryAfterMs` says when the breaker admits its next probe; `cause` is the last mint error.
+ */
+export class BreakerOpenError extends SluiceError {
+  declare readonly code: 'SLUICE_BREAKER_OPEN';
+  /** Milliseconds until the breaker admits a half-open probe. */
+  readonly retryAfterMs: number;
+
+  constructor(retryAfterMs: number, options?: SluiceErrorOptions & { name?: string }) {
+    super(
+      'SLUICE_BREAKER_OPEN',
+      `${label(options?.name)}circuit breaker is open after repeated mint failures and no valid credential is cached; retry in ${retryAfterMs} ms`,
+      options,
+    );
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** The mint did not settle within `mintTimeoutMs`; its signal was aborted. */
+export class MintTimeoutError extends SluiceError {
+  declare readonly code: 'SLUICE_MINT_TIMEOUT';
+  /** The timeout that elapsed, in milliseconds. */
+  readonly timeoutMs: number;
+
+  constructor(timeoutMs: number, options?: { name?: string }) {
+    super('SLUICE_MINT_TIMEOUT', `${label(options?.name)}mint did not settle within ${timeoutMs} ms`);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** The mint returned a credential whose `expiresAt` is already in the past. */
+export class MintedCredentialExpiredError extends SluiceError {
+  declare readonly code: 'SLUICE_MINTED_CREDENTIAL_EXPIRED';
+  /** The credential's `expiresAt` (epoch ms). */
+  readonly expiresAt: number;
+  /** The clock reading it was compared with (epoch ms). */
+  readonly now: number;
+
+  constructor(expiresAt: number, now: number, options?: { name?: string }) {
+    super(
+      'SLUICE_MINTED_CREDENTIAL_EXPIRED',
+      `${label(options?.name)}mint returned a credential that expired ${now - expiresAt} ms ago (expiresAt ${expiresAt}, now ${now}); check the issuer's clock and the expires_in conversion`,
+    );
+    this.expiresAt = expiresAt;
+    this.now = now;
+  }
+}
+
+/**
+ * The mint returned something that is not a credential: not an object, no `value`, or an
+ * `expiresAt` that is not a finite number of epoch milliseconds. The message describes the
+ * shape, never the value.
+ */
+export class InvalidCredentialError extends SluiceError {
+  declare readonly code: 'SLUICE_INVALID_CREDENTIAL';
+
+  constructor(problem: string, options?: { name?: string }) {
+    super('SLUICE_INVALID_CREDENTIAL', `${label(options?.name)}mint returned an invalid credential: ${problem}`);
+  }
+}
+
+/**
+ * A programmer error in the options: names the option and describes the bad value.
+ * Thrown synchronously at construction (or rejected from the async factory).
+ */
+export class InvalidOptionError extends SluiceError {
+  declare readonly code: 'SLUICE_INVALID_OPTION';
+  /** The option's path, for example `breaker.cooldownMs`. */
+  readonly option: string;
+
+  constructor(option: string, expected: string, received: unknown) {
+    super('SLUICE_INVALID_OPTION', `option \`${option}\` must be ${expected}; received ${describe(received)}`);
+    this.option = option;
+  }
+}
+
+/** The provider was closed; no further credential is served or minted. */
+export class ProviderClosedError extends SluiceError {
+  declare readonly code: 'SLUICE_PROVIDER_CLOSED';
+
+  constructor(options?: { name?: string }) {
+    super('SLUICE_PROVIDER_CLOSED', `${label(options?.name)}provider is closed`);
+  }
+}
+
+/**
+ * {@link poll} reached `maxWaitMs` before the issuer answered done. `cause` is the last
+ * transient error an attempt reported, if any.
+ */
+export class MaxWaitError extends SluiceError {
+  declare readonly code: 'SLUICE_MAX_WAIT';
+  /** The deadline that elapsed, in milliseconds. */
+  readonly maxWaitMs: number;
+  /** How many attempts ran before the deadline. */
+  readonly attempts: number;
+
+  constructor(maxWaitMs: number, attempts: number, options?: SluiceErrorOptions) {
+    super(
+      'SLUICE_MAX_WAIT',
+      `still pending after ${attempts} attempt(s) and the ${maxWaitMs} ms deadline`,
+      options,
+    );
+    this.maxWaitMs = maxWaitMs;
+    this.attempts = attempts;
+  }
+}
+
+function label(name: string | undefined): string {
+  return name === undefined || name === '' ? '' : `[${name}] `;
+}
+
+/** A short, safe description of an option value for error messages. */
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+      return value.length > 64 ? `a string of length ${value.length}` : JSON.stringify(value);
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+    case 'bigint':
+      return String(value);
+    case 'function':
+      return 'a function';
+    case 'symbol':
+      return 'a symbol';
+    default:
+      if (Array.isArray(value)) return 'an array';
+      if (value instanceof Date) return 'a Date';
+      return 'an object';
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * One-time validation of the poller's options into a frozen private copy.
+ */
+
+import { InvalidOptionError } from '../errors.js';
+import type { PollOptions } from '../poll.js';
+
+/** The largest delay `setTimeout` honours; longer ones fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** The validated, frozen options. */
+export interface ResolvedPollOptions {
+  readonly initialDelayMs: number;
+  readonly multiplier: number;
+  readonly maxDelayMs: number;
+  readonly jitter: number;
+  readonly maxWaitMs: number;
+  readonly signal: AbortSignal | undefined;
+  readonly now: () => number;
+  readonly random: () => number;
+}
+
+/**
+ * Checks every option once and fills in the defaults; `prefix` names the entry point in the
+ * error (`poll.jitter`). The default clock and random source look up `Date.now` and
+ * `Math.random` each time they are called, so fake timers installed later still apply.
+ */
+export function checkPollOptions(options: PollOptions, prefix: string): ResolvedPollOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError(prefix, 'an options object', options);
+  }
+  type DurationKey = 'initialDelayMs' | 'maxDelayMs' | 'maxWaitMs';
+  const duration = (key: DurationKey, fallback: number, min: 'zero' | 'positive'): number => {
+    const value = options[key] ?? fallback;
+    const ok =
+      typeof value === 'number' &&
+      (min === 'zero' ? value >= 0 : value > 0) &&
+      value <= MAX_TIMER_MS;
+    if (!ok) {
+      const low = min === 'zero' ? '>= 0' : '> 0';
+      throw new InvalidOptionError(
+        `${prefix}.${key}`,
+        `a number of ms ${low} and <= ${MAX_TIMER_MS}`,
+        value,
+      );
+    }
+    return value;
+  };
+  const initialDelayMs = duration('initialDelayMs', 5_000, 'zero');
+  const multiplier = options.multiplier ?? 3;
+  if (typeof multiplier !== 'number' || !Number.isFinite(multiplier) || !(multiplier >= 1)) {
+    throw new InvalidOptionError(`${prefix}.multiplier`, 'a finite number >= 1', multiplier);
+  }
+  const jitter = options.jitter ?? 0.2;
+  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter < 1)) {
+    throw new InvalidOptionError(`${prefix}.jitter`, 'a number in [0, 1)', jitter);
+  }
+  const maxDelayMs = duration('maxDelayMs', 300_000, 'zero');
+  const maxWaitMs = duration('maxWaitMs', 600_000, 'positive');
+  const { signal, now, random } = options;
+  if (signal !== undefined && !isAbortSignal(signal)) {
+    throw new InvalidOptionError(`${prefix}.signal`, 'an AbortSignal', signal);
+  }
+  checkFunction(now, `${prefix}.now`);
+  checkFunction(random, `${prefix}.random`);
+  return Object.freeze({
+    initialDelayMs,
+    multiplier,
+    maxDelayMs,
+    jitter,
+    maxWaitMs,
+    signal,
+    now: now ?? (() => Date.now()),
+    random: random ?? (() => Math.random()),
+  });
+}
+
+function checkFunction(value: unknown, option: string): void {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new InvalidOptionError(option, 'a function', value);
+  }
+}
+
+function isAbortSignal(value: unknown): value is AbortSignal {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Partial<AbortSignal>;
+  return typeof candidate.aborted === 'boolean' && typeof candidate.addEventListener === 'function';
+}

@@ -1,0 +1,155 @@
+/**
+ * The refresh-policy options shared by every Sluice provider, and their one-time validation
+ * into a frozen private copy.
+ */
+
+import type { BreakerConfig, BreakerOptions } from './circuit-breaker.js';
+import { InvalidOptionError } from './errors.js';
+import type { RefreshTiming } from './refresh-policy.js';
+import { combineReporters, type Reporter } from './reporter.js';
+
+/** How an idle provider is kept fresh. */
+export type RefreshSchedule = 'on-access' | 'timer';
+
+/** Options of the refresh policy, common to every provider. */
+export interface RefreshPolicyOptions {
+  /**
+   * Fraction of a credential's lifetime after which a proactive refresh is due, in (0, 1].
+   * @default 0.8
+   */
+  refreshAt?: number;
+  /**
+   * Largest fraction of the lifetime the due point may be pulled earlier, sampled once per
+   * credential so a fleet never refreshes in step; in [0, refreshAt].
+   * @default 0.1
+   */
+  jitter?: number;
+  /**
+   * A refresh is due no later than this many milliseconds before expiry.
+   * @default 30000
+   */
+  refreshFloorMs?: number;
+  /** The circuit breaker around the mint. @default { failureThreshold: 5, cooldownMs: 60000 } */
+  breaker?: BreakerOptions;
+  /**
+   * A mint that has not settled after this many milliseconds fails for every waiter (and for
+   * the breaker) with `MintTimeoutError`, and its signal is aborted.
+   * @default 30000
+   */
+  mintTimeoutMs?: number;
+  /**
+   * Refresh-loop guard, in milliseconds: when a mint returns a credential that is due at
+   * once, or whose expiry did not advance, the next proactive refresh waits at least this.
+   * @default 5000
+   */
+  minRefreshIntervalMs?: number;
+  /**
+   * `'on-access'` refreshes when a caller finds the credential due; `'timer'` also keeps an
+   * idle provider fresh with an unref'd timer set for the due point.
+   * @default 'on-access'
+   */
+  schedule?: RefreshSchedule;
+  /**
+   * The clock, in epoch milliseconds. Called each time it is needed, never captured.
+   * @default () => Date.now()
+   */
+  now?: () => number;
+  /**
+   * The jitter source, returning a number in [0, 1). Called once per credential.
+   * @default () => Math.random()
+   */
+  random?: () => number;
+  /** Telemetry hooks. @default no reporter */
+  reporter?: Reporter;
+  /** A name for telemetry and error messages. @default 'sluice' */
+  name?: string;
+}
+
+/** The validated, frozen policy. @internal */
+export interface ResolvedPolicy {
+  readonly timing: RefreshTiming;
+  readonly breaker: BreakerConfig;
+  readonly mintTimeoutMs: number;
+  readonly schedule: RefreshSchedule;
+  readonly now: (() => number) | undefined;
+  readonly random: (() => number) | undefined;
+  readonly reporter: Reporter | undefined;
+  readonly name: string;
+}
+
+const MAX_DELAY_MS = 2_147_483_647; // the largest delay setTimeout honours
+
+/**
+ * Validates `options` once and returns a frozen copy; later mutation of `options` changes
+ * nothing. @throws {InvalidOptionError} naming the first bad option.
+ * @internal
+ */
+export function resolvePolicy(options: RefreshPolicyOptions): ResolvedPolicy {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError('options', 'an object', options);
+  }
+  const refreshAt = fraction(options.refreshAt, 'refreshAt', 0.8, false);
+  const jitter = fraction(options.jitter, 'jitter', 0.1, true);
+  if (jitter > refreshAt) {
+    throw new InvalidOptionError('jitter', `a fraction no larger than refreshAt (${refreshAt})`, jitter);
+  }
+  const breakerOptions = options.breaker ?? {};
+  if (typeof breakerOptions !== 'object' || breakerOptions === null) {
+    throw new InvalidOptionError('breaker', 'an object { failureThreshold?, cooldownMs? }', breakerOptions);
+  }
+  const failureThreshold = breakerOptions.failureThreshold ?? 5;
+  if (!Number.isInteger(failureThreshold) || failureThreshold < 1 || failureThreshold > 1_000_000) {
+    throw new InvalidOptionError('breaker.failureThreshold', 'an integer from 1 to 1000000', failureThreshold);
+  }
+  const schedule = options.schedule ?? 'on-access';
+  if (schedule !== 'on-access' && schedule !== 'timer') {
+    throw new InvalidOptionError('schedule', "'on-access' or 'timer'", schedule);
+  }
+  const name = options.name ?? 'sluice';
+  if (typeof name !== 'string') throw new InvalidOptionError('name', 'a string', name);
+  const reporter = options.reporter;
+  if (reporter !== undefined && (typeof reporter !== 'object' || reporter === null)) {
+    throw new InvalidOptionError('reporter', 'an object with optional hook methods', reporter);
+  }
+  return Object.freeze({
+    timing: Object.freeze({
+      refreshAt,
+      jitter,
+      refreshFloorMs: duration(options.refreshFloorMs, 'refreshFloorMs', 30_000, 0),
+      minRefreshIntervalMs: duration(options.minRefreshIntervalMs, 'minRefreshIntervalMs', 5_000, 0),
+    }),
+    breaker: Object.freeze({
+      failureThreshold,
+      cooldownMs: duration(breakerOptions.cooldownMs, 'breaker.cooldownMs', 60_000, 0),
+    }),
+    mintTimeoutMs: duration(options.mintTimeoutMs, 'mintTimeoutMs', 30_000, 1),
+    schedule,
+    now: fn(options.now, 'now'),
+    random: fn(options.random, 'random'),
+    // Hooks are read once here (own or inherited methods), so later mutation changes nothing.
+    reporter: reporter === undefined ? undefined : Object.freeze(combineReporters(reporter)),
+    name,
+  });
+}
+
+function fraction(value: unknown, option: string, fallback: number, zeroAllowed: boolean): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value > 1 || value < 0 || (!zeroAllowed && value === 0)) {
+    throw new InvalidOptionError(option, zeroAllowed ? 'a number in [0, 1]' : 'a number in (0, 1]', value);
+  }
+  return value;
+}
+
+function duration(value: unknown, option: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > MAX_DELAY_MS) {
+    throw new InvalidOptionError(option, `an integer number of milliseconds from ${min} to ${MAX_DELAY_MS}`, value);
+  }
+  return value;
+}
+
+function fn(value: unknown, option: string): (() => number) | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') throw new InvalidOptionError(option, 'a function', value);
+  return value as () => number;
+}

@@ -1,0 +1,238 @@
+/**
+ * A bounded poller for issuers that answer "not yet": it retries an attempt on a capped,
+ * jittered exponential schedule until the attempt says done, throws, the caller aborts, or
+ * the `maxWaitMs` deadline passes.
+ */
+
+import { InvalidOptionError, MaxWaitError } from './errors.js';
+import { sleep } from './internal/abort.js';
+import { checkPollOptions, type ResolvedPollOptions } from './internal/poll-options.js';
+import { startTimer, stopTimer, type TimerHandle } from './internal/timers.js';
+
+/**
+ * What one attempt reports: `done` with the value, or `pending` (keep polling), optionally
+ * with the transient error that made it pending. To fail for good, throw instead.
+ */
+export type PollResult<T> =
+  | { readonly status: 'done'; readonly value: T }
+  | { readonly status: 'pending'; readonly error?: unknown };
+
+/** What {@link poll} hands each attempt. */
+export interface PollAttemptContext {
+  /** Aborted when the caller aborts or the deadline passes while this attempt runs. */
+  readonly signal: AbortSignal;
+  /** Which attempt this is, counting from 1. */
+  readonly attempt: number;
+}
+
+/** One poll attempt; a throw or a rejection ends polling with that error, unchanged. */
+export type PollAttempt<T> = (
+  context: PollAttemptContext,
+) => PollResult<T> | PromiseLike<PollResult<T>>;
+
+/** Options of {@link poll}. Every duration is at most 2147483647 ms (what setTimeout honours). */
+export interface PollOptions {
+  /**
+   * Wait after the first pending attempt, in milliseconds, before jitter.
+   * @default 5000
+   */
+  initialDelayMs?: number;
+  /**
+   * Each wait is this many times the previous one, before the cap and jitter; at least 1.
+   * @default 3
+   */
+  multiplier?: number;
+  /**
+   * Cap on a wait before jitter, in milliseconds.
+   * @default 300000
+   */
+  maxDelayMs?: number;
+  /**
+   * Each wait is spread uniformly over ±`jitter` of its base, so a fleet never polls in step;
+   * in [0, 1). Waits are rounded to whole milliseconds.
+   * @default 0.2
+   */
+  jitter?: number;
+  /**
+   * Deadline for the whole poll, in milliseconds from the call; greater than 0.
+   * @default 600000
+   */
+  maxWaitMs?: number;
+  /** Aborting it ends the poll with `signal.reason` and aborts the running attempt. */
+  signal?: AbortSignal;
+  /**
+   * The clock, in epoch milliseconds, read at the call and after every attempt and wait. It
+   * must advance with the global timers (fake timers included).
+   * @default () => Date.now()
+   */
+  now?: () => number;
+  /**
+   * The jitter source, returning a number in [0, 1). Called once per wait.
+   * @default () => Math.random()
+   */
+  random?: () => number;
+}
+
+/** The schedule options {@link pollDelayMs} reads. */
+export type PollScheduleOptions = Pick<PollOptions, 'initialDelayMs' | 'multiplier' | 'maxDelayMs'>;
+
+/**
+ * The un-jittered wait after the `waitIndex`-th pending attempt (0 for the first):
+ * `min(maxDelayMs, initialDelayMs * multiplier ** waitIndex)`. With the defaults the waits
+ * are 5 s, 15 s, 45 s, 135 s, then 300 s forever.
+ *
+ * @throws {InvalidOptionError} `SLUICE_INVALID_OPTION` when `waitIndex` is not a
+ *   non-negative integer or an option is out of range (named `pollDelayMs.<option>`).
+ * @example
+ * ```ts
+ * pollDelayMs(3); // 135000
+ * pollDelayMs(1, { initialDelayMs: 1000, multiplier: 2 }); // 2000
+ * ```
+ */
+export function pollDelayMs(waitIndex: number, options: PollScheduleOptions = {}): number {
+  if (!Number.isSafeInteger(waitIndex) || waitIndex < 0) {
+    throw new InvalidOptionError('pollDelayMs.waitIndex', 'a non-negative integer', waitIndex);
+  }
+  return baseDelayMs(waitIndex, checkPollOptions(options, 'pollDelayMs'));
+}
+
+/**
+ * Spreads `baseMs` by up to ±`jitter` of itself: `baseMs * (1 + jitter * (2 * randomValue - 1))`,
+ * so the result lies in `[baseMs * (1 - jitter), baseMs * (1 + jitter))`. Pure; not rounded.
+ *
+ * @param randomValue - a number in [0, 1), such as one `Math.random()` reading.
+ * @example
+ * ```ts
+ * jitterDelayMs(5000, 0.2, 0); // 4000
+ * jitterDelayMs(5000, 0.2, 0.5); // 5000
+ * ```
+ */
+export function jitterDelayMs(baseMs: number, jitter: number, randomValue: number): number {
+  return baseMs * (1 + jitter * (2 * randomValue - 1));
+}
+
+/**
+ * Runs `attempt` until it reports done and resolves with its value. The first attempt runs at
+ * once; after each pending one the poll waits `jitterDelayMs(pollDelayMs(n), jitter, random())`,
+ * cut short so it never sleeps past the deadline. At the deadline the poll rejects at once: a
+ * wait that reaches it is not followed by a last attempt (it would have no time to run), and an
+ * attempt still running has its signal aborted with the `MaxWaitError` and is not awaited.
+ *
+ * Waits use the global `setTimeout` looked up when they start, and keep the process alive
+ * (they are not unref'd: the caller is awaiting the result).
+ *
+ * @throws {InvalidOptionError} `SLUICE_INVALID_OPTION` (as a rejection) when an option is out of
+ *   range, naming it (`poll.initialDelayMs`, ...), or when `random()` leaves [0, 1).
+ * @throws {MaxWaitError} `SLUICE_MAX_WAIT` when the deadline passes; `cause` is the `error` of
+ *   the last pending result, and `attempts` counts the attempts started.
+ * @throws `signal.reason` when the caller aborts; whatever `attempt` threw, unchanged; a
+ *   `TypeError` when an attempt resolves to something that is not a {@link PollResult}.
+ * @example
+ * ```ts
+ * const cert = await poll(async ({ signal }) => {
+ *   const res = await fetch(orderUrl, { signal });
+ *   if (classifyHttpStatus(res.status) === 'pending') return { status: 'pending', error: res.status };
+ *   if (!res.ok) throw new Error(`order failed: ${res.status}`);
+ *   const order = await res.json();
+ *   return order.state === 'issued' ? { status: 'done', value: order.cert } : { status: 'pending' };
+ * }, { maxWaitMs: 120_000, signal });
+ * ```
+ */
+export async function poll<T>(attempt: PollAttempt<T>, options: PollOptions = {}): Promise<T> {
+  if (typeof attempt !== 'function') {
+    throw new InvalidOptionError('poll.attempt', 'a function', attempt);
+  }
+  const config = checkPollOptions(options, 'poll');
+  const { signal } = config;
+  signal?.throwIfAborted();
+  const started = config.now();
+  if (!Number.isFinite(started)) {
+    throw new InvalidOptionError('poll.now', 'a function returning finite epoch ms', started);
+  }
+  const deadline = started + config.maxWaitMs;
+  let lastError: unknown;
+  const expired = (attempts: number): MaxWaitError =>
+    new MaxWaitError(config.maxWaitMs, attempts, { cause: lastError });
+
+  for (let count = 1; ; count += 1) {
+    const remainingMs = deadline - config.now();
+    if (remainingMs <= 0) throw expired(count - 1);
+    const result = await runAttempt(attempt, count, remainingMs, signal, () => expired(count));
+    if (result.status === 'done') return result.value;
+    lastError = result.error;
+    const leftMs = deadline - config.now();
+    if (leftMs <= 0) throw expired(count);
+    await sleep(Math.min(nextWaitMs(count - 1, config), leftMs), signal);
+  }
+}
+
+function baseDelayMs(waitIndex: number, config: ResolvedPollOptions): number {
+  if (config.initialDelayMs === 0) return 0; // 0 * Infinity would be NaN
+  return Math.min(config.maxDelayMs, config.initialDelayMs * config.multiplier ** waitIndex);
+}
+
+function nextWaitMs(waitIndex: number, config: ResolvedPollOptions): number {
+  const base = baseDelayMs(waitIndex, config);
+  if (config.jitter === 0) return base;
+  const r = config.random();
+  if (typeof r !== 'number' || !(r >= 0 && r < 1)) {
+    throw new InvalidOptionError('poll.random', 'a function returning a number in [0, 1)', r);
+  }
+  return Math.round(jitterDelayMs(base, config.jitter, r));
+}
+
+/**
+ * Runs one attempt against the deadline and the caller's signal. Whichever ends first settles
+ * the returned promise; the other outcomes are ignored, so a late rejection is never unhandled.
+ */
+function runAttempt<T>(
+  attempt: PollAttempt<T>,
+  count: number,
+  remainingMs: number,
+  signal: AbortSignal | undefined,
+  expired: () => MaxWaitError,
+): Promise<PollResult<T>> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return new Promise<PollResult<T>>((resolve, reject) => {
+    const controller = new AbortController();
+    let timer: TimerHandle | undefined;
+    const cleanUp = (): void => {
+      stopTimer(timer);
+      timer = undefined;
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const stop = (reason: unknown): void => {
+      cleanUp();
+      reject(reason);
+      controller.abort(reason);
+    };
+    const onAbort = (): void => stop(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    timer = startTimer(() => stop(expired()), remainingMs, false);
+
+    let pending: PromiseLike<PollResult<T>> | PollResult<T>;
+    try {
+      pending = attempt({ signal: controller.signal, attempt: count });
+    } catch (error) {
+      stop(error);
+      return;
+    }
+    Promise.resolve(pending).then(
+      (result) => {
+        cleanUp();
+        if (isPollResult(result)) resolve(result);
+        else reject(new TypeError("a poll attempt must resolve to { status: 'done' | 'pending' }"));
+      },
+      (error: unknown) => {
+        cleanUp();
+        reject(error);
+      },
+    );
+  });
+}
+
+function isPollResult(result: unknown): result is PollResult<unknown> {
+  if (typeof result !== 'object' || result === null) return false;
+  const { status } = result as { status?: unknown };
+  return status === 'done' || status === 'pending';
+}

@@ -1,0 +1,590 @@
+/**
+ * The refreshing provider: the thin effectful shell that owns the cached credential, the
+ * single flight, the timers and the reporter calls. Every decision is delegated to the pure
+ * policy ({@link decideServe}, {@link scheduleCredential}) and breaker ({@link admitMint}).
+ */
+
+import {
+  admitMint,
+  type BreakerState,
+  type BreakerStateName,
+  breakerRetryAfterMs,
+  CLOSED_BREAKER,
+  recordFailure,
+  recordSuccess,
+} from './circuit-breaker.js';
+import { type Credential, checkMintedCredential } from './credential.js';
+import {
+  BreakerOpenError,
+  InvalidOptionError,
+  MintedCredentialExpiredError,
+  MintTimeoutError,
+  ProviderClosedError,
+} from './errors.js';
+import { raceSignal } from './internal/abort.js';
+import { startTimer, stopTimer, type TimerHandle } from './internal/timers.js';
+import { type RefreshPolicyOptions, type ResolvedPolicy, resolvePolicy } from './policy-options.js';
+import { type CredentialSchedule, decideServe, scheduleCredential } from './refresh-policy.js';
+import { errorCode, type MintReason } from './reporter.js';
+import { SingleFlight } from './single-flight.js';
+
+/** Options of a single call: `get`, `getCredential`, `refresh`. */
+export interface CallOptions {
+  /**
+   * Ends this caller's wait (rejecting with `signal.reason`); never aborts the shared mint.
+   */
+  signal?: AbortSignal;
+}
+
+/** What the mint receives. */
+export interface MintContext<T> {
+  /** Aborted when the mint times out (`mintTimeoutMs`) or the provider is closed. */
+  readonly signal: AbortSignal;
+  /** Why this mint runs. */
+  readonly reason: MintReason;
+  /** The credential this mint replaces (possibly expired or invalidated), if any. */
+  readonly previous?: Credential<T>;
+}
+
+/** Obtains a new credential from the issuer. May return the credential or a promise of it. */
+export type Mint<T> = (context: MintContext<T>) => Promise<Credential<T>> | Credential<T>;
+
+/** Options of {@link createRefreshingProvider}. */
+export interface RefreshingProviderOptions<T> extends RefreshPolicyOptions {
+  /** Obtains a new credential. Required. */
+  mint: Mint<T>;
+  /**
+   * Skip the eager first mint: the first `get` mints instead (reason `'initial'`).
+   * @default false
+   */
+  lazy?: boolean;
+}
+
+/** Plain, JSON-serialisable diagnostics of a provider. Never contains the credential. */
+export interface ProviderSnapshot {
+  readonly name: string;
+  /** `empty`: nothing cached (not minted yet, or invalidated). */
+  readonly status: 'empty' | 'fresh' | 'due' | 'expired' | 'closed';
+  /** When the cached credential was installed (epoch ms), or `null`. */
+  readonly issuedAt: number | null;
+  /** When it expires (epoch ms); `null` when nothing is cached or it never expires. */
+  readonly expiresAt: number | null;
+  /** When its proactive refresh is due (epoch ms); `null` when never. */
+  readonly refreshDueAt: number | null;
+  readonly mintInFlight: boolean;
+  /** Callers waiting on the mint in flight. */
+  readonly waiters: number;
+  readonly breaker: {
+    readonly state: BreakerStateName;
+    readonly failures: number;
+    /** Milliseconds until an open breaker admits a probe; 0 otherwise. */
+    readonly retryAfterMs: number;
+  };
+  /** The last mint failure: its `code` (if it has one), message and time (epoch ms). */
+  readonly lastError: { readonly code: string | null; readonly message: string; readonly at: number } | null;
+}
+
+/** A cached credential kept fresh by the refresh policy. */
+export interface RefreshingProvider<T> {
+  /**
+   * The credential's value. Served from the cache while valid (a due credential is served
+   * AND refreshed in the background); an expired or missing one is awaited from one shared
+   * mint.
+   * @throws {BreakerOpenError} `SLUICE_BREAKER_OPEN` when expired and the breaker is open.
+   * @throws {ProviderClosedError} `SLUICE_PROVIDER_CLOSED` after `close()`.
+   * @throws the mint's own error, unchanged, to every waiter of a failed mint.
+   */
+  get(options?: CallOptions): Promise<T>;
+  /** As {@link get}, resolving the whole credential (value and `expiresAt`). */
+  getCredential(options?: CallOptions): Promise<Credential<T>>;
+  /** The cached credential if it has not expired; synchronous, no side effects. */
+  peek(): Credential<T> | undefined;
+  /**
+   * Drops the cached credential (after a 401, say) so the next `get` mints. With `rejected`
+   * (a value or a credential), does nothing unless the cache still holds that one, so late
+   * 401s for an already replaced credential never cause another mint.
+   * @returns whether the cached credential was dropped.
+   */
+  invalidate(rejected?: T | Credential<T>): boolean;
+  /**
+   * Mints now (reason `'forced'`), or joins the mint in flight.
+   * @throws {BreakerOpenError} `SLUICE_BREAKER_OPEN` when the breaker is open.
+   */
+  refresh(options?: CallOptions): Promise<Credential<T>>;
+  /** Diagnostics; never contains the credential value. */
+  snapshot(): ProviderSnapshot;
+  /**
+   * Aborts the mint in flight (its waiters reject with `ProviderClosedError`), clears every
+   * timer and drops the credential. Idempotent.
+   */
+  close(): void;
+  /** Same as {@link close}. */
+  [Symbol.dispose](): void;
+}
+
+/**
+ * The breaker state a provider reads and writes. Several providers may share one box (a
+ * keyed provider with one breaker for the whole issuer).
+ * @internal
+ */
+export interface BreakerBox {
+  state: BreakerState;
+  lastError: unknown;
+  lastErrorAt: number;
+  hasError: boolean;
+}
+
+/** @internal */
+export function createBreakerBox(): BreakerBox {
+  return { state: CLOSED_BREAKER, lastError: undefined, lastErrorAt: 0, hasError: false };
+}
+
+const NEVER = Number.NEGATIVE_INFINITY;
+const MAX_TIMER_MS = 2_147_483_647;
+const noop = (): void => {};
+const valueOf = <T>(credential: Credential<T>): T => credential.value;
+
+/**
+ * The provider's implementation. Exported for the keyed provider only; use
+ * {@link createRefreshingProvider}.
+ * @internal
+ */
+export class ProviderCell<T> implements RefreshingProvider<T> {
+  readonly #policy: ResolvedPolicy;
+  readonly #mint: Mint<T>;
+  readonly #box: BreakerBox;
+  readonly #key: string | undefined;
+  readonly #flight = new SingleFlight<Credential<T>>();
+
+  // The hot path reads only these: serve #valuePromise while issuedAt <= now < fastUntil.
+  #fastUntil = NEVER;
+  #issuedAt = 0;
+  #valuePromise: Promise<T> | undefined;
+  #credentialPromise: Promise<Credential<T>> | undefined;
+
+  #credential: Credential<T> | undefined;
+  #schedule: CredentialSchedule | undefined;
+  #previous: Credential<T> | undefined;
+  #invalidated = false;
+  #closed = false;
+  #timer: TimerHandle | undefined;
+  #joinedPromise: Promise<Credential<T>> | undefined;
+  #joinedValue: Promise<T> | undefined;
+
+  constructor(policy: ResolvedPolicy, mint: Mint<T>, box: BreakerBox, key?: string) {
+    this.#policy = policy;
+    this.#mint = mint;
+    this.#box = box;
+    this.#key = key;
+  }
+
+  get(options?: CallOptions): Promise<T> {
+    const clock = this.#policy.now;
+    const now = clock === undefined ? Date.now() : clock();
+    if (
+      now < this.#fastUntil &&
+      now >= this.#issuedAt &&
+      (options === undefined || options.signal?.aborted !== true)
+    ) {
+      return this.#valuePromise as Promise<T>;
+    }
+    return this.#slowPath(now, options, false) as Promise<T>;
+  }
+
+  getCredential(options?: CallOptions): Promise<Credential<T>> {
+    const now = this.#now();
+    if (
+      now < this.#fastUntil &&
+      now >= this.#issuedAt &&
+      (options === undefined || options.signal?.aborted !== true)
+    ) {
+      return this.#credentialPromise as Promise<Credential<T>>;
+    }
+    return this.#slowPath(now, options, true) as Promise<Credential<T>>;
+  }
+
+  peek(): Credential<T> | undefined {
+    const credential = this.#credential;
+    if (credential === undefined) return undefined;
+    return this.#now() < (this.#schedule as CredentialSchedule).expiresAt ? credential : undefined;
+  }
+
+  invalidate(rejected?: T | Credential<T>): boolean {
+    const credential = this.#credential;
+    if (this.#closed || credential === undefined) return false;
+    if (rejected !== undefined && !matches(credential, rejected)) return false;
+    this.#previous = credential;
+    this.#invalidated = true;
+    this.#clearCache();
+    return true;
+  }
+
+  refresh(options?: CallOptions): Promise<Credential<T>> {
+    if (this.#closed) return Promise.reject(this.#closedError());
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return this.#mintAndJoin('forced', this.#now(), true, signal) as Promise<Credential<T>>;
+  }
+
+  snapshot(): ProviderSnapshot {
+    const now = this.#now();
+    const schedule = this.#schedule;
+    const box = this.#box;
+    const decision = decideServe(schedule, now);
+    const error = box.lastError;
+    return {
+      name: this.#policy.name,
+      status: this.#closed ? 'closed' : decision === 'missing' ? 'empty' : decision,
+      issuedAt: schedule === undefined ? null : schedule.issuedAt,
+      expiresAt: finiteOrNull(schedule?.expiresAt),
+      refreshDueAt: finiteOrNull(schedule?.dueAt),
+      mintInFlight: this.#flight.inFlight,
+      waiters: this.#flight.waiters,
+      breaker: {
+        state: box.state.state,
+        failures: box.state.failures,
+        retryAfterMs: breakerRetryAfterMs(box.state, now, this.#policy.breaker),
+      },
+      lastError: box.hasError
+        ? { code: errorCode(error) ?? null, message: describeError(error), at: box.lastErrorAt }
+        : null,
+    };
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    stopTimer(this.#timer);
+    this.#timer = undefined;
+    this.#previous = undefined;
+    this.#clearCache();
+    this.#flight.abort(this.#closedError());
+  }
+
+  declare [Symbol.dispose]: () => void;
+
+  toJSON(): ProviderSnapshot {
+    return this.snapshot();
+  }
+
+  /** Seeds the cache with the eager first mint. @internal */
+  start(): Promise<Credential<T>> {
+    return this.#mintAndJoin('initial', this.#now(), true, undefined) as Promise<Credential<T>>;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  #now(): number {
+    const clock = this.#policy.now;
+    return clock === undefined ? Date.now() : clock();
+  }
+
+  #closedError(): ProviderClosedError {
+    return new ProviderClosedError({ name: this.#policy.name });
+  }
+
+  #slowPath(now: number, options: CallOptions | undefined, whole: boolean): Promise<T | Credential<T>> {
+    if (this.#closed) return Promise.reject(this.#closedError());
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const decision = decideServe(this.#schedule, now);
+    if (decision === 'due') this.#refreshInBackground(now);
+    if (decision === 'due' || decision === 'fresh') {
+      return (whole ? this.#credentialPromise : this.#valuePromise) as Promise<T | Credential<T>>;
+    }
+    const reason: MintReason =
+      decision === 'expired' ? 'expired' : this.#invalidated ? 'invalidated' : 'initial';
+    return this.#mintAndJoin(reason, now, whole, signal);
+  }
+
+  /** Joins the mint in flight, or starts one if the breaker admits it, and waits for it. */
+  #mintAndJoin(
+    reason: MintReason,
+    now: number,
+    whole: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<T | Credential<T>> {
+    let shared = this.#flight.join();
+    if (shared === undefined) {
+      const refusal = this.#admit(now);
+      if (refusal !== undefined) return Promise.reject(refusal);
+      const started = this.#startMint(reason, now);
+      shared = this.#flight.join() ?? started;
+    }
+    return raceSignal<T | Credential<T>>(whole ? shared : this.#valueOf(shared), signal);
+  }
+
+  /** The value promise derived once per flight, so a cohort shares one derived promise. */
+  #valueOf(shared: Promise<Credential<T>>): Promise<T> {
+    if (this.#joinedPromise !== shared) {
+      this.#joinedPromise = shared;
+      this.#joinedValue = shared.then(valueOf);
+      this.#joinedValue.catch(noop);
+    }
+    return this.#joinedValue as Promise<T>;
+  }
+
+  #refreshInBackground(now: number): void {
+    if (this.#flight.inFlight) return;
+    if (this.#admit(now) !== undefined) return;
+    this.#startMint('proactive', now);
+  }
+
+  /** Asks the breaker; commits its next state. Returns the refusal error, if refused. */
+  #admit(now: number): BreakerOpenError | undefined {
+    const box = this.#box;
+    const admission = admitMint(box.state, now, this.#policy.breaker);
+    this.#setBreaker(admission.next);
+    if (admission.admitted) return undefined;
+    return new BreakerOpenError(admission.retryAfterMs, {
+      cause: box.lastError,
+      name: this.#policy.name,
+    });
+  }
+
+  #startMint(reason: MintReason, startedAt: number): Promise<Credential<T>> {
+    const policy = this.#policy;
+    const reporter = policy.reporter;
+    if (reporter?.onRefreshStart !== undefined) {
+      reporter.onRefreshStart(this.#event({ reason }));
+    }
+    const previous = this.#credential ?? this.#previous;
+    const mint = this.#mint;
+    return this.#flight.start(
+      (signal) => mint(previous === undefined ? { signal, reason } : { signal, reason, previous }),
+      {
+        onSuccess: (raw, waiters) => this.#onMinted(raw, reason, startedAt, waiters),
+        onFailure: (error, waiters) => this.#onMintFailed(error, reason, startedAt, waiters),
+      },
+      {
+        timeoutMs: policy.mintTimeoutMs,
+        timeoutError: () => new MintTimeoutError(policy.mintTimeoutMs, { name: policy.name }),
+      },
+    );
+  }
+
+  #onMinted(raw: unknown, reason: MintReason, startedAt: number, waiters: number): Credential<T> {
+    const policy = this.#policy;
+    const now = this.#now();
+    const credential = checkMintedCredential<T>(raw, policy.name);
+    if (credential.expiresAt !== undefined && credential.expiresAt <= now) {
+      throw new MintedCredentialExpiredError(credential.expiresAt, now, { name: policy.name });
+    }
+    const previousExpiresAt = (this.#credential ?? this.#previous)?.expiresAt;
+    const random = policy.random;
+    const schedule = scheduleCredential(
+      now,
+      credential.expiresAt,
+      previousExpiresAt,
+      policy.timing,
+      random === undefined ? Math.random() : random(),
+    );
+    this.#credential = credential;
+    this.#schedule = schedule;
+    this.#previous = undefined;
+    this.#invalidated = false;
+    this.#issuedAt = schedule.issuedAt;
+    this.#fastUntil = Math.min(schedule.dueAt, schedule.expiresAt);
+    this.#valuePromise = Promise.resolve(credential.value);
+    this.#credentialPromise = Promise.resolve(credential);
+    this.#setBreaker(recordSuccess(this.#box.state));
+    this.#arm(schedule.dueAt, now);
+
+    const reporter = policy.reporter;
+    if (reporter?.onRefreshSuccess !== undefined) {
+      reporter.onRefreshSuccess(
+        this.#event({
+          reason,
+          durationMs: now - startedAt,
+          remainingLifetimeSeconds: seconds(schedule.expiresAt - now),
+        }),
+      );
+    }
+    if (reporter?.onCoalesced !== undefined) {
+      reporter.onCoalesced(this.#event({ reason, waiters, ok: true }));
+    }
+    return credential;
+  }
+
+  #onMintFailed(error: unknown, reason: MintReason, startedAt: number, waiters: number): void {
+    if (this.#closed) return; // closing is not a mint failure
+    const policy = this.#policy;
+    const now = this.#now();
+    const box = this.#box;
+    box.lastError = error;
+    box.lastErrorAt = now;
+    box.hasError = true;
+    this.#setBreaker(recordFailure(box.state, now, policy.breaker));
+    const retryAt = now + Math.max(policy.timing.minRefreshIntervalMs, breakerRetryAfterMs(box.state, now, policy.breaker));
+    this.#arm(retryAt, now);
+
+    const reporter = policy.reporter;
+    if (reporter?.onRefreshFailure !== undefined) {
+      const cached = this.#credential === undefined ? undefined : this.#schedule?.expiresAt;
+      reporter.onRefreshFailure(
+        this.#event({
+          reason,
+          durationMs: now - startedAt,
+          error,
+          code: errorCode(error),
+          cachedRemainingLifetimeSeconds: cached === undefined ? undefined : seconds(cached - now),
+        }),
+      );
+    }
+    if (reporter?.onCoalesced !== undefined) {
+      reporter.onCoalesced(this.#event({ reason, waiters, ok: false }));
+    }
+  }
+
+  #setBreaker(next: BreakerState): void {
+    const box = this.#box;
+    const before = box.state;
+    if (before === next) return;
+    box.state = next;
+    const reporter = this.#policy.reporter;
+    if (before.state !== next.state && reporter?.onBreakerStateChange !== undefined) {
+      const now = this.#now();
+      reporter.onBreakerStateChange(
+        this.#event({
+          from: before.state,
+          to: next.state,
+          failures: next.failures,
+          retryAfterMs: breakerRetryAfterMs(next, now, this.#policy.breaker),
+        }),
+      );
+    }
+  }
+
+  /** With `schedule: 'timer'`, wakes the provider at `at` (epoch ms) to refresh. */
+  #arm(at: number, now: number): void {
+    if (this.#policy.schedule !== 'timer' || this.#closed) return;
+    stopTimer(this.#timer);
+    this.#timer = undefined;
+    if (!Number.isFinite(at)) return;
+    this.#timer = startTimer(() => this.#onTimer(), Math.min(Math.max(at - now, 0), MAX_TIMER_MS));
+  }
+
+  #onTimer(): void {
+    this.#timer = undefined;
+    if (this.#closed || this.#flight.inFlight) return;
+    const now = this.#now();
+    const decision = decideServe(this.#schedule, now);
+    if (decision === 'fresh') {
+      this.#arm((this.#schedule as CredentialSchedule).dueAt, now);
+      return;
+    }
+    const refusal = this.#admit(now);
+    if (refusal !== undefined) {
+      this.#arm(now + refusal.retryAfterMs, now);
+      return;
+    }
+    const reason: MintReason =
+      decision === 'due' ? 'proactive' : decision === 'expired' ? 'expired' : this.#invalidated ? 'invalidated' : 'initial';
+    this.#startMint(reason, now);
+  }
+
+  #clearCache(): void {
+    this.#credential = undefined;
+    this.#schedule = undefined;
+    this.#fastUntil = NEVER;
+    this.#valuePromise = undefined;
+    this.#credentialPromise = undefined;
+  }
+
+  #event<E extends object>(fields: E): E & { name: string; key?: string } {
+    const name = this.#policy.name;
+    return this.#key === undefined ? { name, ...fields } : { name, key: this.#key, ...fields };
+  }
+}
+
+// `using provider = ...` where the runtime has explicit resource management; defined here
+// rather than as a class member so runtimes without `Symbol.dispose` still load the class.
+Object.defineProperty(ProviderCell.prototype, (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('Symbol.dispose'), {
+  value(this: ProviderCell<unknown>) {
+    this.close();
+  },
+});
+
+// Node's util.inspect shows the snapshot, never the credential.
+Object.defineProperty(ProviderCell.prototype, Symbol.for('nodejs.util.inspect.custom'), {
+  value(this: ProviderCell<unknown>) {
+    return { RefreshingProvider: this.snapshot() };
+  },
+});
+
+/**
+ * Creates a provider that caches a credential and keeps it fresh: refreshed in the
+ * background from `refreshAt` of its lifetime (pulled earlier by jitter, at least
+ * `refreshFloorMs` before expiry), one shared mint for all callers that must wait, and a
+ * circuit breaker around the mint. Mints once eagerly (unless `lazy`), so a provider that
+ * cannot mint fails here.
+ *
+ * @throws {InvalidOptionError} `SLUICE_INVALID_OPTION` naming the bad option.
+ * @throws the first mint's error (the provider is closed then).
+ * @example
+ * ```ts
+ * const tokens = await createRefreshingProvider({
+ *   name: 'billing-api',
+ *   mint: async ({ signal }) => {
+ *     const res = await fetch(tokenUrl, { method: 'POST', body, signal });
+ *     const json = await res.json();
+ *     return credentialFromExpiresIn(json.access_token, json.expires_in);
+ *   },
+ * });
+ * const token = await tokens.get();
+ * ```
+ */
+export async function createRefreshingProvider<T>(
+  options: RefreshingProviderOptions<T>,
+): Promise<RefreshingProvider<T>> {
+  const provider = buildRefreshingProvider(options);
+  if (options.lazy === true) return provider;
+  try {
+    await provider.start();
+  } catch (error) {
+    provider.close();
+    throw error;
+  }
+  return provider;
+}
+
+/**
+ * Validates options and builds the provider without minting. @internal
+ */
+export function buildRefreshingProvider<T>(options: RefreshingProviderOptions<T>): ProviderCell<T> {
+  const policy = resolvePolicy(options);
+  const { mint, lazy } = options;
+  if (typeof mint !== 'function') throw new InvalidOptionError('mint', 'a function (context) => credential', mint);
+  if (lazy !== undefined && typeof lazy !== 'boolean') throw new InvalidOptionError('lazy', 'a boolean', lazy);
+  return new ProviderCell<T>(policy, mint, createBreakerBox());
+}
+
+function matches<T>(credential: Credential<T>, rejected: T | Credential<T>): boolean {
+  if (rejected === credential || Object.is(rejected, credential.value)) return true;
+  return (
+    typeof rejected === 'object' &&
+    rejected !== null &&
+    'value' in rejected &&
+    Object.is((rejected as Credential<T>).value, credential.value)
+  );
+}
+
+function finiteOrNull(value: number | undefined): number | null {
+  return value === undefined || !Number.isFinite(value) ? null : value;
+}
+
+function seconds(ms: number): number | undefined {
+  return Number.isFinite(ms) ? ms / 1000 : undefined;
+}
+
+function describeError(error: unknown): string {
+  try {
+    if (error instanceof Error) return error.message;
+    if (typeof error === 'string') return error;
+    if (error === undefined) return 'undefined';
+    const message = (error as { message?: unknown } | null)?.message;
+    return typeof message === 'string' ? message : String(error);
+  } catch {
+    return 'unprintable error';
+  }
+}
