@@ -39,7 +39,11 @@ export interface BreakerState {
 }
 
 /** A closed breaker with no failures. */
-export const CLOSED_BREAKER: BreakerState = Object.freeze({ state: 'closed', failures: 0, openedAt: 0 });
+export const CLOSED_BREAKER: BreakerState = Object.freeze({
+  state: 'closed',
+  failures: 0,
+  openedAt: 0,
+});
 
 /** The outcome of asking the breaker for a mint. */
 export type BreakerAdmission =
@@ -50,7 +54,11 @@ export type BreakerAdmission =
  * Milliseconds until an open breaker admits its probe; 0 when it is not open. Never more
  * than `cooldownMs`, so a wall clock stepping back cannot keep the breaker open longer.
  */
-export function breakerRetryAfterMs(state: BreakerState, now: number, config: BreakerConfig): number {
+export function breakerRetryAfterMs(
+  state: BreakerState,
+  now: number,
+  config: BreakerConfig,
+): number {
   if (state.state !== 'open') return 0;
   const left = state.openedAt + config.cooldownMs - now;
   return Math.min(Math.max(left, 0), config.cooldownMs);
@@ -61,11 +69,18 @@ export function breakerRetryAfterMs(state: BreakerState, now: number, config: Br
  * one probe runs); open refuses until the cooldown has elapsed, then turns half-open and
  * admits the caller as the probe.
  */
-export function admitMint(state: BreakerState, now: number, config: BreakerConfig): BreakerAdmission {
+export function admitMint(
+  state: BreakerState,
+  now: number,
+  config: BreakerConfig,
+): BreakerAdmission {
   if (state.state !== 'open') return { admitted: true, next: state };
   const retryAfterMs = breakerRetryAfterMs(state, now, config);
   if (retryAfterMs > 0) return { admitted: false, next: state, retryAfterMs };
-  return { admitted: true, next: { state: 'half-open', failures: state.failures, openedAt: state.openedAt } };
+  return {
+    admitted: true,
+    next: { state: 'half-open', failures: state.failures, openedAt: state.openedAt },
+  };
 }
 
 /** Folds a successful mint in: closed, no failures. */
@@ -77,9 +92,17 @@ export function recordSuccess(_state: BreakerState): BreakerState {
  * Folds a failed mint in at `now`: counts it; opens at the threshold; a failed half-open
  * probe re-opens for a fresh cooldown.
  */
-export function recordFailure(state: BreakerState, now: number, config: BreakerConfig): BreakerState {
+export function recordFailure(
+  state: BreakerState,
+  now: number,
+  config: BreakerConfig,
+): BreakerState {
   const failures = state.failures + 1;
-  if (state.state === 'half-open' || state.state === 'open' || failures >= config.failureThreshold) {
+  if (
+    state.state === 'half-open' ||
+    state.state === 'open' ||
+    failures >= config.failureThreshold
+  ) {
     return { state: 'open', failures, openedAt: now };
   }
   return { state: 'closed', failures, openedAt: 0 };

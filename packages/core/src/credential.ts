@@ -52,8 +52,16 @@ export function credentialFromExpiresIn<T>(
   options: ExpiresInOptions = {},
 ): Credential<T> {
   if (expiresInSeconds === undefined) return { value };
-  if (typeof expiresInSeconds !== 'number' || !Number.isFinite(expiresInSeconds) || expiresInSeconds < 0) {
-    throw new InvalidOptionError('expiresInSeconds', 'a finite number of seconds >= 0', expiresInSeconds);
+  if (
+    typeof expiresInSeconds !== 'number' ||
+    !Number.isFinite(expiresInSeconds) ||
+    expiresInSeconds < 0
+  ) {
+    throw new InvalidOptionError(
+      'expiresInSeconds',
+      'a finite number of seconds >= 0',
+      expiresInSeconds,
+    );
   }
   const skew = options.skewSeconds ?? 0;
   if (typeof skew !== 'number' || !Number.isFinite(skew) || skew < 0) {
@@ -69,7 +77,10 @@ export function credentialFromExpiresIn<T>(
  *
  * @internal
  */
-export function checkMintedCredential<T>(candidate: unknown, name: string | undefined): Credential<T> {
+export function checkMintedCredential<T>(
+  candidate: unknown,
+  name: string | undefined,
+): Credential<T> {
   const opts = name === undefined ? undefined : { name };
   if (typeof candidate !== 'object' || candidate === null) {
     throw new InvalidCredentialError(
@@ -87,7 +98,10 @@ export function checkMintedCredential<T>(candidate: unknown, name: string | unde
         : typeof expiresAt === 'number'
           ? String(expiresAt)
           : `a ${typeof expiresAt}`;
-    throw new InvalidCredentialError(`\`expiresAt\` must be a finite number of epoch milliseconds, received ${got}`, opts);
+    throw new InvalidCredentialError(
+      `\`expiresAt\` must be a finite number of epoch milliseconds, received ${got}`,
+      opts,
+    );
   }
   return Object.freeze({ value: value as T, expiresAt });
 }

@@ -93,7 +93,10 @@ export class MintTimeoutError extends SluiceError {
   readonly timeoutMs: number;
 
   constructor(timeoutMs: number, options?: { name?: string }) {
-    super('SLUICE_MINT_TIMEOUT', `${label(options?.name)}mint did not settle within ${timeoutMs} ms`);
+    super(
+      'SLUICE_MINT_TIMEOUT',
+      `${label(options?.name)}mint did not settle within ${timeoutMs} ms`,
+    );
     this.timeoutMs = timeoutMs;
   }
 }
@@ -125,7 +128,10 @@ export class InvalidCredentialError extends SluiceError {
   declare readonly code: 'SLUICE_INVALID_CREDENTIAL';
 
   constructor(problem: string, options?: { name?: string }) {
-    super('SLUICE_INVALID_CREDENTIAL', `${label(options?.name)}mint returned an invalid credential: ${problem}`);
+    super(
+      'SLUICE_INVALID_CREDENTIAL',
+      `${label(options?.name)}mint returned an invalid credential: ${problem}`,
+    );
   }
 }
 
@@ -139,7 +145,10 @@ export class InvalidOptionError extends SluiceError {
   readonly option: string;
 
   constructor(option: string, expected: string, received: unknown) {
-    super('SLUICE_INVALID_OPTION', `option \`${option}\` must be ${expected}; received ${describe(received)}`);
+    super(
+      'SLUICE_INVALID_OPTION',
+      `option \`${option}\` must be ${expected}; received ${describe(received)}`,
+    );
     this.option = option;
   }
 }

@@ -5,18 +5,23 @@
  */
 
 export {
+  admitMint,
+  type BreakerAdmission,
   type BreakerConfig,
   type BreakerOptions,
   type BreakerState,
   type BreakerStateName,
-  admitMint,
   breakerRetryAfterMs,
   CLOSED_BREAKER,
   recordFailure,
   recordSuccess,
-  type BreakerAdmission,
 } from './circuit-breaker.js';
-export { type Credential, credentialFromExpiresIn, type ExpiresInOptions, remainingMs } from './credential.js';
+export {
+  type Credential,
+  credentialFromExpiresIn,
+  type ExpiresInOptions,
+  remainingMs,
+} from './credential.js';
 export {
   BreakerOpenError,
   InvalidCredentialError,
@@ -30,14 +35,29 @@ export {
   type SluiceErrorCode,
   type SluiceErrorOptions,
 } from './errors.js';
+export {
+  classifyHttpStatus,
+  type HttpStatusClass,
+  isTransientNetworkError,
+} from './http-status.js';
 export type { RefreshPolicyOptions, RefreshSchedule } from './policy-options.js';
+export {
+  jitterDelayMs,
+  type PollAttempt,
+  type PollAttemptContext,
+  type PollOptions,
+  type PollResult,
+  type PollScheduleOptions,
+  poll,
+  pollDelayMs,
+} from './poll.js';
 export {
   type CredentialSchedule,
   computeRefreshDueAt,
   decideServe,
   type RefreshTiming,
-  scheduleCredential,
   type ServeDecision,
+  scheduleCredential,
 } from './refresh-policy.js';
 export {
   type CallOptions,

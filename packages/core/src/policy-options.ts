@@ -91,15 +91,27 @@ export function resolvePolicy(options: RefreshPolicyOptions): ResolvedPolicy {
   const refreshAt = fraction(options.refreshAt, 'refreshAt', 0.8, false);
   const jitter = fraction(options.jitter, 'jitter', 0.1, true);
   if (jitter > refreshAt) {
-    throw new InvalidOptionError('jitter', `a fraction no larger than refreshAt (${refreshAt})`, jitter);
+    throw new InvalidOptionError(
+      'jitter',
+      `a fraction no larger than refreshAt (${refreshAt})`,
+      jitter,
+    );
   }
   const breakerOptions = options.breaker ?? {};
   if (typeof breakerOptions !== 'object' || breakerOptions === null) {
-    throw new InvalidOptionError('breaker', 'an object { failureThreshold?, cooldownMs? }', breakerOptions);
+    throw new InvalidOptionError(
+      'breaker',
+      'an object { failureThreshold?, cooldownMs? }',
+      breakerOptions,
+    );
   }
   const failureThreshold = breakerOptions.failureThreshold ?? 5;
   if (!Number.isInteger(failureThreshold) || failureThreshold < 1 || failureThreshold > 1_000_000) {
-    throw new InvalidOptionError('breaker.failureThreshold', 'an integer from 1 to 1000000', failureThreshold);
+    throw new InvalidOptionError(
+      'breaker.failureThreshold',
+      'an integer from 1 to 1000000',
+      failureThreshold,
+    );
   }
   const schedule = options.schedule ?? 'on-access';
   if (schedule !== 'on-access' && schedule !== 'timer') {
@@ -116,7 +128,12 @@ export function resolvePolicy(options: RefreshPolicyOptions): ResolvedPolicy {
       refreshAt,
       jitter,
       refreshFloorMs: duration(options.refreshFloorMs, 'refreshFloorMs', 30_000, 0),
-      minRefreshIntervalMs: duration(options.minRefreshIntervalMs, 'minRefreshIntervalMs', 5_000, 0),
+      minRefreshIntervalMs: duration(
+        options.minRefreshIntervalMs,
+        'minRefreshIntervalMs',
+        5_000,
+        0,
+      ),
     }),
     breaker: Object.freeze({
       failureThreshold,
@@ -134,16 +151,35 @@ export function resolvePolicy(options: RefreshPolicyOptions): ResolvedPolicy {
 
 function fraction(value: unknown, option: string, fallback: number, zeroAllowed: boolean): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value > 1 || value < 0 || (!zeroAllowed && value === 0)) {
-    throw new InvalidOptionError(option, zeroAllowed ? 'a number in [0, 1]' : 'a number in (0, 1]', value);
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value > 1 ||
+    value < 0 ||
+    (!zeroAllowed && value === 0)
+  ) {
+    throw new InvalidOptionError(
+      option,
+      zeroAllowed ? 'a number in [0, 1]' : 'a number in (0, 1]',
+      value,
+    );
   }
   return value;
 }
 
 function duration(value: unknown, option: string, fallback: number, min: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > MAX_DELAY_MS) {
-    throw new InvalidOptionError(option, `an integer number of milliseconds from ${min} to ${MAX_DELAY_MS}`, value);
+  if (
+    typeof value !== 'number' ||
+    !Number.isInteger(value) ||
+    value < min ||
+    value > MAX_DELAY_MS
+  ) {
+    throw new InvalidOptionError(
+      option,
+      `an integer number of milliseconds from ${min} to ${MAX_DELAY_MS}`,
+      value,
+    );
   }
   return value;
 }

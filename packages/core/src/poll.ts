@@ -131,8 +131,9 @@ export function jitterDelayMs(baseMs: number, jitter: number, randomValue: numbe
  * ```ts
  * const cert = await poll(async ({ signal }) => {
  *   const res = await fetch(orderUrl, { signal });
- *   if (classifyHttpStatus(res.status) === 'pending') return { status: 'pending', error: res.status };
- *   if (!res.ok) throw new Error(`order failed: ${res.status}`);
+ *   const verdict = classifyHttpStatus(res.status);
+ *   if (verdict === 'pending') return { status: 'pending', error: new Error(`HTTP ${res.status}`) };
+ *   if (verdict === 'failed') throw new Error(`order lookup failed: HTTP ${res.status}`);
  *   const order = await res.json();
  *   return order.state === 'issued' ? { status: 'done', value: order.cert } : { status: 'pending' };
  * }, { maxWaitMs: 120_000, signal });

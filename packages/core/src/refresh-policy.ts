@@ -36,7 +36,8 @@ export function computeRefreshDueAt(
   timing: RefreshTiming,
   jitterSample: number,
 ): number {
-  if (expiresAt === undefined || expiresAt === Number.POSITIVE_INFINITY) return Number.POSITIVE_INFINITY;
+  if (expiresAt === undefined || expiresAt === Number.POSITIVE_INFINITY)
+    return Number.POSITIVE_INFINITY;
   const lifetime = expiresAt - issuedAt;
   const sample = Number.isFinite(jitterSample) ? Math.min(Math.max(jitterSample, 0), 1) : 0;
   const fraction = timing.refreshAt - timing.jitter * sample;

@@ -81,7 +81,11 @@ export interface ProviderSnapshot {
     readonly retryAfterMs: number;
   };
   /** The last mint failure: its `code` (if it has one), message and time (epoch ms). */
-  readonly lastError: { readonly code: string | null; readonly message: string; readonly at: number } | null;
+  readonly lastError: {
+    readonly code: string | null;
+    readonly message: string;
+    readonly at: number;
+  } | null;
 }
 
 /** A cached credential kept fresh by the refresh policy. */
@@ -142,7 +146,7 @@ export function createBreakerBox(): BreakerBox {
 const NEVER = Number.NEGATIVE_INFINITY;
 const MAX_TIMER_MS = 2_147_483_647;
 const noop = (): void => {};
-const valueOf = <T>(credential: Credential<T>): T => credential.value;
+const valueOfCredential = <T>(credential: Credential<T>): T => credential.value;
 
 /**
  * The provider's implementation. Exported for the keyed provider only; use
@@ -283,7 +287,11 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     return new ProviderClosedError({ name: this.#policy.name });
   }
 
-  #slowPath(now: number, options: CallOptions | undefined, whole: boolean): Promise<T | Credential<T>> {
+  #slowPath(
+    now: number,
+    options: CallOptions | undefined,
+    whole: boolean,
+  ): Promise<T | Credential<T>> {
     if (this.#closed) return Promise.reject(this.#closedError());
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
@@ -318,7 +326,7 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
   #valueOf(shared: Promise<Credential<T>>): Promise<T> {
     if (this.#joinedPromise !== shared) {
       this.#joinedPromise = shared;
-      this.#joinedValue = shared.then(valueOf);
+      this.#joinedValue = shared.then(valueOfCredential);
       this.#joinedValue.catch(noop);
     }
     return this.#joinedValue as Promise<T>;
@@ -415,7 +423,12 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     box.lastErrorAt = now;
     box.hasError = true;
     this.#setBreaker(recordFailure(box.state, now, policy.breaker));
-    const retryAt = now + Math.max(policy.timing.minRefreshIntervalMs, breakerRetryAfterMs(box.state, now, policy.breaker));
+    const retryAt =
+      now +
+      Math.max(
+        policy.timing.minRefreshIntervalMs,
+        breakerRetryAfterMs(box.state, now, policy.breaker),
+      );
     this.#arm(retryAt, now);
 
     const reporter = policy.reporter;
@@ -479,7 +492,13 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
       return;
     }
     const reason: MintReason =
-      decision === 'due' ? 'proactive' : decision === 'expired' ? 'expired' : this.#invalidated ? 'invalidated' : 'initial';
+      decision === 'due'
+        ? 'proactive'
+        : decision === 'expired'
+          ? 'expired'
+          : this.#invalidated
+            ? 'invalidated'
+            : 'initial';
     this.#startMint(reason, now);
   }
 
@@ -499,11 +518,15 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
 
 // `using provider = ...` where the runtime has explicit resource management; defined here
 // rather than as a class member so runtimes without `Symbol.dispose` still load the class.
-Object.defineProperty(ProviderCell.prototype, (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('Symbol.dispose'), {
-  value(this: ProviderCell<unknown>) {
-    this.close();
+Object.defineProperty(
+  ProviderCell.prototype,
+  (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('Symbol.dispose'),
+  {
+    value(this: ProviderCell<unknown>) {
+      this.close();
+    },
   },
-});
+);
 
 // Node's util.inspect shows the snapshot, never the credential.
 Object.defineProperty(ProviderCell.prototype, Symbol.for('nodejs.util.inspect.custom'), {
@@ -554,8 +577,10 @@ export async function createRefreshingProvider<T>(
 export function buildRefreshingProvider<T>(options: RefreshingProviderOptions<T>): ProviderCell<T> {
   const policy = resolvePolicy(options);
   const { mint, lazy } = options;
-  if (typeof mint !== 'function') throw new InvalidOptionError('mint', 'a function (context) => credential', mint);
-  if (lazy !== undefined && typeof lazy !== 'boolean') throw new InvalidOptionError('lazy', 'a boolean', lazy);
+  if (typeof mint !== 'function')
+    throw new InvalidOptionError('mint', 'a function (context) => credential', mint);
+  if (lazy !== undefined && typeof lazy !== 'boolean')
+    throw new InvalidOptionError('lazy', 'a boolean', lazy);
   return new ProviderCell<T>(policy, mint, createBreakerBox());
 }
 

@@ -73,7 +73,8 @@ export class SingleFlight<T> {
     settlement: FlightSettlement<T>,
     options: FlightOptions,
   ): Promise<T> {
-    if (this.#current !== undefined) throw new Error('SingleFlight.start: a flight is already running');
+    if (this.#current !== undefined)
+      throw new Error('SingleFlight.start: a flight is already running');
     const controller = new AbortController();
     let resolvePromise!: (value: T) => void;
     let rejectPromise!: (error: unknown) => void;

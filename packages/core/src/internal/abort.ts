@@ -36,10 +36,13 @@ export function sleep(delayMs: number, signal?: AbortSignal): Promise<void> {
       globalThis.clearTimeout(handle);
       reject(signal?.reason);
     };
-    const handle = globalThis.setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.max(0, delayMs));
+    const handle = globalThis.setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      Math.max(0, delayMs),
+    );
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

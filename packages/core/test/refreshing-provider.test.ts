@@ -1,0 +1,704 @@
+import { inspect } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Credential } from '../src/credential.js';
+import {
+  BreakerOpenError,
+  InvalidCredentialError,
+  isSluiceError,
+  MintedCredentialExpiredError,
+  MintTimeoutError,
+  ProviderClosedError,
+} from '../src/errors.js';
+import {
+  createRefreshingProvider,
+  type MintContext,
+  type RefreshingProvider,
+  type RefreshingProviderOptions,
+} from '../src/refreshing-provider.js';
+import type { Reporter } from '../src/reporter.js';
+import {
+  type Deferred,
+  deferred,
+  flush,
+  installClock,
+  START,
+  settle,
+  type TestClock,
+} from './support/fake-clock.js';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+let clock: TestClock;
+beforeEach(() => {
+  clock = installClock();
+});
+afterEach(() => {
+  clock.uninstall();
+});
+
+interface MintCall<T> {
+  readonly context: MintContext<T>;
+  readonly deferred: Deferred<Credential<T>>;
+}
+
+/** A mint whose every call waits on a deferred the test settles. */
+function manualMint<T = string>() {
+  const calls: MintCall<T>[] = [];
+  const mint = (context: MintContext<T>) => {
+    const d = deferred<Credential<T>>();
+    calls.push({ context, deferred: d });
+    return d.promise;
+  };
+  return {
+    mint,
+    calls,
+    last: (): MintCall<T> => {
+      const call = calls.at(-1);
+      if (call === undefined) throw new Error('no mint call yet');
+      return call;
+    },
+  };
+}
+
+/** A provider whose eager first mint returned `value` living `lifetimeMs`. */
+async function started(
+  options: Partial<RefreshingProviderOptions<string>> = {},
+  lifetimeMs = HOUR,
+  value = 'token-1',
+) {
+  const m = manualMint<string>();
+  const pending = createRefreshingProvider<string>({ mint: m.mint, random: () => 0, ...options });
+  m.last().deferred.resolve({ value, expiresAt: Date.now() + lifetimeMs });
+  const provider = await pending;
+  return { provider, ...m };
+}
+
+/** A reporter that records every event as [hook, event]. */
+function recordingReporter() {
+  const events: Array<[string, Record<string, unknown>]> = [];
+  const record =
+    (hook: string) =>
+    (event: object): void => {
+      events.push([hook, { ...event }]);
+    };
+  const reporter: Reporter = {
+    onRefreshStart: record('start'),
+    onRefreshSuccess: record('success'),
+    onRefreshFailure: record('failure'),
+    onBreakerStateChange: record('breaker'),
+    onCoalesced: record('coalesced'),
+  };
+  return {
+    reporter,
+    events,
+    of: (hook: string) => events.filter(([h]) => h === hook).map(([, e]) => e),
+  };
+}
+
+describe('1. serving a valid credential', () => {
+  it('serves the cached credential without minting while it is fresh', async () => {
+    const { provider, calls } = await started();
+    for (let i = 0; i < 100; i++) expect(await provider.get()).toBe('token-1');
+    await clock.tickAsync(0.79 * HOUR);
+    expect(await provider.get()).toBe('token-1');
+    expect(calls).toHaveLength(1);
+  });
+
+  it('past the due point serves the cached credential and starts ONE background refresh the caller does not wait for', async () => {
+    const { provider, calls, last } = await started();
+    await clock.tickAsync(0.8 * HOUR);
+    // The refresh mint stays pending, yet every caller is served at once.
+    const served = await Promise.all(Array.from({ length: 50 }, () => provider.get()));
+    expect(new Set(served)).toEqual(new Set(['token-1']));
+    expect(calls).toHaveLength(2);
+    expect(last().context.reason).toBe('proactive');
+    expect(last().context.previous?.value).toBe('token-1');
+    last().deferred.resolve({ value: 'token-2', expiresAt: Date.now() + HOUR });
+    await flush();
+    expect(await provider.get()).toBe('token-2');
+    expect(calls).toHaveLength(2);
+  });
+});
+
+describe('2. the due point', () => {
+  it('is issuedAt + lifetime x (refreshAt - jitter x sample), the sample drawn once per credential', async () => {
+    let draws = 0;
+    const { provider, calls } = await started({
+      random: () => {
+        draws += 1;
+        return 0.5;
+      },
+    });
+    expect(provider.snapshot().refreshDueAt).toBe(START + 0.75 * HOUR);
+    await clock.tickAsync(0.75 * HOUR - 1);
+    await provider.get();
+    expect(calls).toHaveLength(1);
+    await clock.tickAsync(1);
+    await provider.get();
+    expect(calls).toHaveLength(2);
+    expect(draws).toBe(1);
+  });
+
+  it('is never later than refreshFloorMs before expiry', async () => {
+    const { provider } = await started({}, 100_000);
+    expect(provider.snapshot().refreshDueAt).toBe(START + 70_000);
+  });
+
+  it('is never earlier than the issue time', async () => {
+    // A 10 s credential against a 30 s floor is due at once (then delayed by the loop guard).
+    const { provider } = await started({ minRefreshIntervalMs: 0 }, 10_000);
+    expect(provider.snapshot().refreshDueAt).toBe(START);
+  });
+
+  it('never refreshes a credential without expiry', async () => {
+    const m = manualMint<string>();
+    const pending = createRefreshingProvider<string>({ mint: m.mint });
+    m.last().deferred.resolve({ value: 'forever' });
+    const provider = await pending;
+    await clock.tickAsync(10 * 365 * 24 * HOUR);
+    expect(await provider.get()).toBe('forever');
+    expect(m.calls).toHaveLength(1);
+    expect(provider.snapshot()).toMatchObject({
+      expiresAt: null,
+      refreshDueAt: null,
+      status: 'fresh',
+    });
+  });
+});
+
+describe('3. waiting for a mint (single-flight)', () => {
+  it('all concurrent callers on an expired credential join ONE mint and get its value', async () => {
+    const { provider, calls, last } = await started();
+    await clock.tickAsync(HOUR);
+    const waiters = Array.from({ length: 1000 }, () => provider.get());
+    expect(calls).toHaveLength(2);
+    expect(last().context.reason).toBe('expired');
+    last().deferred.resolve({ value: 'token-2', expiresAt: Date.now() + HOUR });
+    expect(new Set(await Promise.all(waiters))).toEqual(new Set(['token-2']));
+    expect(calls).toHaveLength(2);
+  });
+
+  it('every waiter of a failed mint gets the SAME error object and nobody retries', async () => {
+    const { provider, calls, last } = await started();
+    await clock.tickAsync(HOUR);
+    const outcomes = Array.from({ length: 1000 }, () => settle(provider.get()));
+    const failure = new Error('issuer down');
+    last().deferred.reject(failure);
+    const results = await Promise.all(outcomes);
+    expect(results.every((r) => !r.ok && r.error === failure)).toBe(true);
+    await clock.tickAsync(10_000);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('a caller arriving after a failed mint starts the next cohort with one new mint', async () => {
+    const { provider, calls, last } = await started();
+    await clock.tickAsync(HOUR);
+    const first = settle(provider.get());
+    last().deferred.reject(new Error('once'));
+    await first;
+    const second = Promise.all([provider.get(), provider.get()]);
+    expect(calls).toHaveLength(3);
+    last().deferred.resolve({ value: 'token-3', expiresAt: Date.now() + HOUR });
+    expect(await second).toEqual(['token-3', 'token-3']);
+  });
+
+  it('an invalidated credential is awaited from a mint with reason "invalidated"', async () => {
+    const { provider, calls, last } = await started();
+    expect(provider.invalidate()).toBe(true);
+    expect(provider.peek()).toBeUndefined();
+    const waiting = provider.get();
+    expect(calls).toHaveLength(2);
+    expect(last().context.reason).toBe('invalidated');
+    last().deferred.resolve({ value: 'token-2', expiresAt: Date.now() + HOUR });
+    expect(await waiting).toBe('token-2');
+  });
+
+  it('a lazy provider mints on first use with reason "initial"', async () => {
+    const m = manualMint<string>();
+    const provider = await createRefreshingProvider<string>({ mint: m.mint, lazy: true });
+    expect(m.calls).toHaveLength(0);
+    const both = Promise.all([provider.get(), provider.getCredential()]);
+    expect(m.calls).toHaveLength(1);
+    expect(m.last().context.reason).toBe('initial');
+    m.last().deferred.resolve({ value: 'token-1', expiresAt: Date.now() + HOUR });
+    const [value, credential] = await both;
+    expect(value).toBe('token-1');
+    expect(credential).toEqual({ value: 'token-1', expiresAt: START + HOUR });
+  });
+
+  it('a late 401 burst for a replaced token causes no second mint', async () => {
+    const { provider, calls, last } = await started();
+    const stale = await provider.getCredential();
+    expect(provider.invalidate(stale)).toBe(true);
+    const next = provider.get();
+    last().deferred.resolve({ value: 'token-2', expiresAt: Date.now() + HOUR });
+    expect(await next).toBe('token-2');
+    // 1,000 requests that had carried token-1 now come back with 401s.
+    let dropped = 0;
+    for (let i = 0; i < 1000; i++)
+      if (provider.invalidate(i % 2 === 0 ? 'token-1' : stale)) dropped++;
+    expect(dropped).toBe(0);
+    expect(await provider.get()).toBe('token-2');
+    expect(calls).toHaveLength(2);
+  });
+
+  it('refresh() forces a mint and joins the one already in flight', async () => {
+    const { provider, calls, last } = await started();
+    const a = provider.refresh();
+    const b = provider.refresh();
+    expect(calls).toHaveLength(2);
+    expect(last().context.reason).toBe('forced');
+    last().deferred.resolve({ value: 'token-2', expiresAt: Date.now() + HOUR });
+    expect((await a).value).toBe('token-2');
+    expect(await b).toBe(await a);
+  });
+});
+
+describe('4. cancellation and the mint timeout', () => {
+  it("a caller's abort rejects only its own wait with signal.reason; the mint and other waiters go on", async () => {
+    const { provider, calls, last } = await started();
+    await clock.tickAsync(HOUR);
+    const controller = new AbortController();
+    const aborted = settle(provider.get({ signal: controller.signal }));
+    const others = Array.from({ length: 99 }, () => provider.get());
+    const reason = new Error('caller gave up');
+    controller.abort(reason);
+    expect(await aborted).toEqual({ ok: false, error: reason });
+    expect(last().context.signal.aborted).toBe(false);
+    last().deferred.resolve({ value: 'token-2', expiresAt: Date.now() + HOUR });
+    expect(new Set(await Promise.all(others))).toEqual(new Set(['token-2']));
+    expect(calls).toHaveLength(2);
+  });
+
+  it('an already aborted signal rejects at once, even for a fresh credential', async () => {
+    const { provider } = await started();
+    const controller = new AbortController();
+    controller.abort(new Error('too late'));
+    await expect(provider.get({ signal: controller.signal })).rejects.toThrow('too late');
+    await expect(provider.getCredential({ signal: controller.signal })).rejects.toThrow('too late');
+  });
+
+  it('removes every abort listener it added once the wait ends', async () => {
+    const { provider, last } = await started();
+    await clock.tickAsync(HOUR);
+    const controller = new AbortController();
+    let live = 0;
+    const signal = controller.signal;
+    const add = signal.addEventListener.bind(signal);
+    const remove = signal.removeEventListener.bind(signal);
+    signal.addEventListener = ((type: string, fn: () => void, opts?: AddEventListenerOptions) => {
+      live++;
+      add(type, fn, opts);
+    }) as typeof signal.addEventListener;
+    signal.removeEventListener = ((type: string, fn: () => void) => {
+      live--;
+      remove(type, fn);
+    }) as typeof signal.removeEventListener;
+    const waits = Array.from({ length: 10 }, () => provider.get({ signal }));
+    expect(live).toBe(10);
+    last().deferred.resolve({ value: 'token-2', expiresAt: Date.now() + HOUR });
+    await Promise.all(waits);
+    expect(live).toBe(0);
+  });
+
+  it('aborts the mint at mintTimeoutMs: every waiter and the breaker see MintTimeoutError', async () => {
+    const { reporter, of } = recordingReporter();
+    const { provider, last } = await started({ mintTimeoutMs: 5_000, reporter });
+    await clock.tickAsync(HOUR);
+    const outcomes = Array.from({ length: 10 }, () => settle(provider.get()));
+    const mintSignal = last().context.signal;
+    await clock.tickAsync(5_000);
+    const results = await Promise.all(outcomes);
+    const error = (results[0] as { error: unknown }).error;
+    expect(error).toBeInstanceOf(MintTimeoutError);
+    expect(results.every((r) => !r.ok && r.error === error)).toBe(true);
+    expect(mintSignal.aborted).toBe(true);
+    expect(mintSignal.reason).toBe(error);
+    expect(provider.snapshot().breaker.failures).toBe(1);
+    expect(of('failure')).toHaveLength(1);
+  });
+
+  it('a mint that resolves after its timeout never overwrites the credential installed since', async () => {
+    const { provider, calls } = await started({ mintTimeoutMs: 5_000 });
+    await clock.tickAsync(HOUR);
+    const first = settle(provider.get());
+    await clock.tickAsync(5_000);
+    expect((await first).ok).toBe(false);
+    const second = provider.get();
+    calls[2]?.deferred.resolve({ value: 'newer', expiresAt: Date.now() + HOUR });
+    expect(await second).toBe('newer');
+    calls[1]?.deferred.resolve({ value: 'late', expiresAt: Date.now() + 2 * HOUR });
+    await flush();
+    expect(await provider.get()).toBe('newer');
+    expect(provider.peek()?.value).toBe('newer');
+  });
+});
+
+describe('5. failed background refreshes', () => {
+  it('never surface while the cached credential is valid; reported, counted, retried on the next due access', async () => {
+    const { reporter, of } = recordingReporter();
+    const { provider, calls, last } = await started({ reporter });
+    await clock.tickAsync(0.8 * HOUR);
+    expect(await provider.get()).toBe('token-1');
+    const failure = new Error('503');
+    last().deferred.reject(failure);
+    await flush();
+    expect(of('failure')).toEqual([
+      expect.objectContaining({
+        reason: 'proactive',
+        error: failure,
+        cachedRemainingLifetimeSeconds: 0.2 * 3600,
+      }),
+    ]);
+    expect(provider.snapshot().breaker).toMatchObject({ state: 'closed', failures: 1 });
+    expect(await provider.get()).toBe('token-1');
+    expect(calls).toHaveLength(3);
+    expect(last().context.reason).toBe('proactive');
+  });
+});
+
+describe('6. the circuit breaker', () => {
+  async function openBreaker(options: Partial<RefreshingProviderOptions<string>> = {}) {
+    const rec = recordingReporter();
+    const env = await started({
+      breaker: { failureThreshold: 3, cooldownMs: MINUTE },
+      reporter: rec.reporter,
+      ...options,
+    });
+    await clock.tickAsync(0.8 * HOUR);
+    const failures: Error[] = [];
+    for (let i = 0; i < 3; i++) {
+      expect(await env.provider.get()).toBe('token-1');
+      const failure = new Error(`failure ${i + 1}`);
+      failures.push(failure);
+      env.last().deferred.reject(failure);
+      await flush();
+    }
+    return { ...env, ...rec, failures };
+  }
+
+  it('opens at failureThreshold; a valid credential is still served and no mint is attempted', async () => {
+    const { provider, calls, of } = await openBreaker();
+    expect(provider.snapshot().breaker.state).toBe('open');
+    expect(of('breaker')).toEqual([
+      expect.objectContaining({ from: 'closed', to: 'open', failures: 3, retryAfterMs: MINUTE }),
+    ]);
+    for (let i = 0; i < 100; i++) expect(await provider.get()).toBe('token-1');
+    expect(calls).toHaveLength(4);
+  });
+
+  it('rejects at once with BreakerOpenError (retryAfterMs, last mint error as cause) once the credential has expired', async () => {
+    const { provider, calls, failures } = await openBreaker({
+      breaker: { failureThreshold: 3, cooldownMs: HOUR },
+    });
+    await clock.tickAsync(0.2 * HOUR);
+    const outcome = await settle(provider.get());
+    expect(outcome.ok).toBe(false);
+    const error = (outcome as { error: unknown }).error;
+    expect(error).toBeInstanceOf(BreakerOpenError);
+    expect(isSluiceError(error, 'SLUICE_BREAKER_OPEN')).toBe(true);
+    expect((error as BreakerOpenError).retryAfterMs).toBe(0.8 * HOUR);
+    expect((error as BreakerOpenError).cause).toBe(failures[2]);
+    expect(calls).toHaveLength(4);
+  });
+
+  it('after the cooldown admits ONE half-open probe that callers join; success closes it', async () => {
+    const { provider, calls, last, of } = await openBreaker();
+    await clock.tickAsync(0.2 * HOUR);
+    const waiters = Array.from({ length: 20 }, () => provider.get());
+    expect(calls).toHaveLength(5);
+    expect(provider.snapshot().breaker.state).toBe('half-open');
+    last().deferred.resolve({ value: 'token-2', expiresAt: Date.now() + HOUR });
+    expect(new Set(await Promise.all(waiters))).toEqual(new Set(['token-2']));
+    expect(provider.snapshot().breaker).toEqual({ state: 'closed', failures: 0, retryAfterMs: 0 });
+    expect(of('breaker').map((e) => `${e.from}>${e.to}`)).toEqual([
+      'closed>open',
+      'open>half-open',
+      'half-open>closed',
+    ]);
+  });
+
+  it('a failed probe re-opens the breaker for a fresh cooldown', async () => {
+    const { provider, calls, last } = await openBreaker();
+    await clock.tickAsync(0.2 * HOUR);
+    const probe = settle(provider.get());
+    last().deferred.reject(new Error('still down'));
+    expect((await probe).ok).toBe(false);
+    expect(provider.snapshot().breaker).toMatchObject({ state: 'open', retryAfterMs: MINUTE });
+    await clock.tickAsync(MINUTE - 1);
+    await expect(provider.get()).rejects.toBeInstanceOf(BreakerOpenError);
+    expect(calls).toHaveLength(5);
+    await clock.tickAsync(1);
+    const next = provider.get();
+    expect(calls).toHaveLength(6);
+    last().deferred.resolve({ value: 'token-3', expiresAt: Date.now() + HOUR });
+    expect(await next).toBe('token-3');
+  });
+});
+
+describe('7. invalid minted credentials', () => {
+  it.each([
+    ['no value', { expiresAt: START + HOUR }],
+    ['NaN expiresAt', { value: 'x', expiresAt: Number.NaN }],
+    ['Infinity expiresAt', { value: 'x', expiresAt: Number.POSITIVE_INFINITY }],
+    ['a string expiresAt', { value: 'x', expiresAt: '1700000000000' }],
+    ['a Date expiresAt', { value: 'x', expiresAt: new Date(START + HOUR) }],
+    ['not an object', 'just-a-token'],
+    ['null', null],
+  ])('%s is a mint failure with InvalidCredentialError', async (_label, minted) => {
+    const mint = () => Promise.resolve(minted as unknown as Credential<string>);
+    const error = await createRefreshingProvider({ mint }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidCredentialError);
+    expect(String((error as Error).message)).not.toContain('just-a-token');
+  });
+
+  it('an already expired credential is a mint failure with MintedCredentialExpiredError', async () => {
+    const mint = () => ({ value: 'x', expiresAt: START - 1 });
+    await expect(createRefreshingProvider({ mint })).rejects.toBeInstanceOf(
+      MintedCredentialExpiredError,
+    );
+  });
+
+  it('a credential expiring 1 ms ahead is accepted', async () => {
+    const mint = () => ({ value: 'x', expiresAt: Date.now() + 1 });
+    const provider = await createRefreshingProvider({ mint });
+    expect(provider.peek()?.value).toBe('x');
+  });
+});
+
+describe('8. the refresh-loop guard', () => {
+  it('when the issuer keeps returning the same credential inside the floor window, refreshes at most every minRefreshIntervalMs', async () => {
+    let mints = 0;
+    const expiresAt = START + 100_000; // due at 70 s (30 s floor)
+    const provider = await createRefreshingProvider({
+      mint: () => {
+        mints++;
+        return { value: 'same', expiresAt };
+      },
+      random: () => 0,
+      minRefreshIntervalMs: 5_000,
+    });
+    await clock.tickAsync(70_000);
+    // From 70 s to 99.9 s the credential is due at once after every mint; accessed every 100 ms.
+    for (let t = 70_000; t < 99_900; t += 100) {
+      expect(await provider.get()).toBe('same');
+      await clock.tickAsync(100);
+    }
+    // Without the guard this would be ~300 mints; with it, one per 5 s.
+    expect(mints - 1).toBeGreaterThanOrEqual(5);
+    expect(mints - 1).toBeLessThanOrEqual(6);
+  });
+
+  it('a credential shorter-lived than the floor is not refreshed again before minRefreshIntervalMs', async () => {
+    let mints = 0;
+    const provider = await createRefreshingProvider({
+      mint: () => {
+        mints++;
+        return { value: `t${mints}`, expiresAt: Date.now() + 10_000 };
+      },
+    });
+    await provider.get();
+    await clock.tickAsync(4_999);
+    await provider.get();
+    expect(mints).toBe(1);
+    await clock.tickAsync(1);
+    await provider.get();
+    expect(mints).toBe(2);
+  });
+});
+
+describe('9. hygiene: rejections, timers, reporters', () => {
+  it('leaves no timer behind after close, with a mint in flight and the refresh timer armed', async () => {
+    const { provider, last } = await started({ schedule: 'timer' });
+    expect(clock.countTimers()).toBe(1);
+    await clock.tickAsync(0.8 * HOUR);
+    expect(clock.countTimers()).toBe(1); // the mint timeout
+    const waiting = settle(provider.refresh());
+    provider.close();
+    expect(clock.countTimers()).toBe(0);
+    const outcome = await waiting;
+    expect(outcome.ok === false && outcome.error).toBeInstanceOf(ProviderClosedError);
+    expect(last().context.signal.aborted).toBe(true);
+  });
+
+  it('a reporter that throws in every hook never changes what callers get', async () => {
+    const boom = () => {
+      throw new Error('reporter bug');
+    };
+    const reporter: Reporter = {
+      onRefreshStart: boom,
+      onRefreshSuccess: boom,
+      onRefreshFailure: boom,
+      onBreakerStateChange: boom,
+      onCoalesced: boom,
+    };
+    const { provider, last } = await started({
+      reporter,
+      breaker: { failureThreshold: 1, cooldownMs: 1000 },
+    });
+    await clock.tickAsync(HOUR);
+    const failing = settle(provider.get());
+    last().deferred.reject(new Error('down'));
+    expect((await failing).ok).toBe(false);
+    await clock.tickAsync(1000);
+    const probe = provider.get();
+    last().deferred.resolve({ value: 'token-2', expiresAt: Date.now() + HOUR });
+    expect(await probe).toBe('token-2');
+  });
+
+  it('raises no unhandled rejection when a background refresh nobody waits for fails', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const { provider, last } = await started();
+      await clock.tickAsync(0.8 * HOUR);
+      await provider.get();
+      last().deferred.reject(new Error('background failure'));
+      await flush(20);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
+
+describe('peek', () => {
+  it('never returns an expired credential and never starts a mint', async () => {
+    const { provider, calls } = await started();
+    expect(provider.peek()).toEqual({ value: 'token-1', expiresAt: START + HOUR });
+    await clock.tickAsync(0.9 * HOUR);
+    expect(provider.peek()?.value).toBe('token-1');
+    await clock.tickAsync(0.1 * HOUR);
+    expect(provider.peek()).toBeUndefined();
+    expect(calls).toHaveLength(1);
+  });
+});
+
+describe('close', () => {
+  it('rejects waiters and every later call with ProviderClosedError; is idempotent and disposable', async () => {
+    const { provider, last } = await started();
+    await clock.tickAsync(HOUR);
+    const waiting = settle(provider.get());
+    provider.close();
+    provider.close();
+    const outcome = await waiting;
+    expect(outcome.ok === false && isSluiceError(outcome.error, 'SLUICE_PROVIDER_CLOSED')).toBe(
+      true,
+    );
+    last().deferred.resolve({ value: 'late', expiresAt: Date.now() + HOUR });
+    await expect(provider.get()).rejects.toBeInstanceOf(ProviderClosedError);
+    await expect(provider.getCredential()).rejects.toBeInstanceOf(ProviderClosedError);
+    await expect(provider.refresh()).rejects.toBeInstanceOf(ProviderClosedError);
+    expect(provider.peek()).toBeUndefined();
+    expect(provider.invalidate()).toBe(false);
+    expect(provider.snapshot().status).toBe('closed');
+  });
+
+  it('Symbol.dispose closes the provider', async () => {
+    const { provider } = await started();
+    provider[Symbol.dispose]();
+    await expect(provider.get()).rejects.toBeInstanceOf(ProviderClosedError);
+  });
+
+  it('a provider whose first mint fails rejects at construction and leaves no timer', async () => {
+    const failure = new Error('cannot mint');
+    await expect(
+      createRefreshingProvider({ mint: () => Promise.reject(failure), schedule: 'timer' }),
+    ).rejects.toBe(failure);
+    expect(clock.countTimers()).toBe(0);
+  });
+});
+
+describe("schedule: 'timer'", () => {
+  it('refreshes an idle provider at the due point', async () => {
+    const { provider, calls, last } = await started({ schedule: 'timer' });
+    await clock.tickAsync(0.8 * HOUR);
+    expect(calls).toHaveLength(2);
+    expect(last().context.reason).toBe('proactive');
+    last().deferred.resolve({ value: 'token-2', expiresAt: Date.now() + HOUR });
+    await flush();
+    expect(provider.peek()?.value).toBe('token-2');
+    expect(clock.countTimers()).toBe(1);
+    provider.close();
+  });
+
+  it('after a failed timer refresh, tries again after minRefreshIntervalMs', async () => {
+    const { provider, calls, last } = await started({
+      schedule: 'timer',
+      minRefreshIntervalMs: 10_000,
+    });
+    await clock.tickAsync(0.8 * HOUR);
+    last().deferred.reject(new Error('down'));
+    await flush();
+    await clock.tickAsync(9_999);
+    expect(calls).toHaveLength(2);
+    await clock.tickAsync(1);
+    expect(calls).toHaveLength(3);
+    provider.close();
+  });
+});
+
+describe('secrets never print', () => {
+  const SECRET = 'sk_live_SENTINEL_0123456789';
+
+  it('snapshot, JSON.stringify and util.inspect never contain the credential value', async () => {
+    const { provider } = await started({}, HOUR, SECRET);
+    const snapshot = provider.snapshot();
+    expect(JSON.stringify(snapshot)).not.toContain(SECRET);
+    expect(JSON.stringify(provider)).not.toContain(SECRET);
+    expect(inspect(provider, { depth: 10, showHidden: true })).not.toContain(SECRET);
+    expect(snapshot).toMatchObject({
+      name: 'sluice',
+      status: 'fresh',
+      issuedAt: START,
+      expiresAt: START + HOUR,
+    });
+  });
+
+  it('reporter events never contain the credential value', async () => {
+    const { reporter, events } = recordingReporter();
+    const { provider, last } = await started({ reporter }, HOUR, SECRET);
+    await clock.tickAsync(0.8 * HOUR);
+    await provider.get();
+    last().deferred.resolve({ value: `${SECRET}-2`, expiresAt: Date.now() + HOUR });
+    await flush();
+    expect(events.length).toBeGreaterThan(0);
+    expect(inspect(events, { depth: 10 })).not.toContain(SECRET);
+  });
+});
+
+describe('reporter events', () => {
+  it('report start, success with the new remaining lifetime, and how many callers joined', async () => {
+    const { reporter, of } = recordingReporter();
+    const { provider, last } = await started({ reporter, name: 'billing' });
+    await clock.tickAsync(HOUR);
+    const waiters = Array.from({ length: 7 }, () => provider.get());
+    await clock.tickAsync(250);
+    last().deferred.resolve({ value: 'token-2', expiresAt: Date.now() + 30 * MINUTE });
+    await Promise.all(waiters);
+    expect(of('start').at(-1)).toEqual({ name: 'billing', reason: 'expired' });
+    expect(of('success').at(-1)).toEqual({
+      name: 'billing',
+      reason: 'expired',
+      durationMs: 250,
+      remainingLifetimeSeconds: 1800,
+    });
+    expect(of('coalesced').at(-1)).toEqual({
+      name: 'billing',
+      reason: 'expired',
+      waiters: 7,
+      ok: true,
+    });
+  });
+});
+
+describe('types', () => {
+  it('the provider satisfies the public interface', async () => {
+    const { provider } = await started();
+    const typed: RefreshingProvider<string> = provider;
+    expect(typeof typed.get).toBe('function');
+  });
+});
