@@ -21,7 +21,7 @@ export interface RefreshPolicyOptions {
   /**
    * Largest fraction of the lifetime the due point may be pulled earlier, sampled once per
    * credential so a fleet never refreshes in step; in [0, refreshAt].
-   * @default 0.1
+   * @default 0.1 (or `refreshAt`, if that is smaller)
    */
   jitter?: number;
   /**
@@ -89,7 +89,8 @@ export function resolvePolicy(options: RefreshPolicyOptions): ResolvedPolicy {
     throw new InvalidOptionError('options', 'an object', options);
   }
   const refreshAt = fraction(options.refreshAt, 'refreshAt', 0.8, false);
-  const jitter = fraction(options.jitter, 'jitter', 0.1, true);
+  // The default jitter never exceeds refreshAt, so `refreshAt: 0.05` alone is valid.
+  const jitter = fraction(options.jitter, 'jitter', Math.min(0.1, refreshAt), true);
   if (jitter > refreshAt) {
     throw new InvalidOptionError(
       'jitter',

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import {
+  BreakerOpenError,
+  InvalidCredentialError,
+  InvalidOptionError,
+  isSluiceError,
+  MaxWaitError,
+  MintedCredentialExpiredError,
+  MintTimeoutError,
+  ProviderClosedError,
+  SluiceError,
+} from '../src/errors.js';
+
+describe('errors', () => {
+  const cause = new Error('upstream');
+  const cases: Array<[SluiceError, string, string]> = [
+    [new BreakerOpenError(1500, { cause, name: 'api' }), 'SLUICE_BREAKER_OPEN', 'BreakerOpenError'],
+    [new MintTimeoutError(30_000), 'SLUICE_MINT_TIMEOUT', 'MintTimeoutError'],
+    [
+      new MintedCredentialExpiredError(1, 2),
+      'SLUICE_MINTED_CREDENTIAL_EXPIRED',
+      'MintedCredentialExpiredError',
+    ],
+    [new InvalidCredentialError('no value'), 'SLUICE_INVALID_CREDENTIAL', 'InvalidCredentialError'],
+    [
+      new InvalidOptionError('refreshAt', 'a number in (0, 1]', 2),
+      'SLUICE_INVALID_OPTION',
+      'InvalidOptionError',
+    ],
+    [new ProviderClosedError(), 'SLUICE_PROVIDER_CLOSED', 'ProviderClosedError'],
+    [new MaxWaitError(600_000, 4, { cause }), 'SLUICE_MAX_WAIT', 'MaxWaitError'],
+  ];
+
+  it.each(cases)('%s has a stable code and its class name', (error, code, name) => {
+    expect(error).toBeInstanceOf(SluiceError);
+    expect(error).toBeInstanceOf(Error);
+    expect(error.code).toBe(code);
+    expect(error.name).toBe(name);
+    expect(isSluiceError(error)).toBe(true);
+    expect(isSluiceError(error, code as never)).toBe(true);
+    expect(
+      isSluiceError(error, 'SLUICE_MAX_WAIT' === code ? 'SLUICE_MINT_TIMEOUT' : 'SLUICE_MAX_WAIT'),
+    ).toBe(false);
+  });
+
+  it('passes cause through', () => {
+    expect(new BreakerOpenError(1, { cause }).cause).toBe(cause);
+    expect(new MaxWaitError(1, 1, { cause }).cause).toBe(cause);
+  });
+
+  it('isSluiceError matches a look-alike from a duplicate package copy by code, and nothing else', () => {
+    const foreign = Object.assign(new Error('x'), { code: 'SLUICE_BREAKER_OPEN' });
+    expect(isSluiceError(foreign, 'SLUICE_BREAKER_OPEN')).toBe(true);
+    expect(isSluiceError(Object.assign(new Error('x'), { code: 'ECONNRESET' }))).toBe(false);
+    expect(isSluiceError('SLUICE_BREAKER_OPEN')).toBe(false);
+    expect(isSluiceError(null)).toBe(false);
+  });
+
+  it('InvalidOptionError names the option and echoes the bad value', () => {
+    const error = new InvalidOptionError('breaker.cooldownMs', 'an integer', -5);
+    expect(error.option).toBe('breaker.cooldownMs');
+    expect(error.message).toBe('option `breaker.cooldownMs` must be an integer; received -5');
+  });
+
+  it('BreakerOpenError says when to retry', () => {
+    const error = new BreakerOpenError(1500, { name: 'api' });
+    expect(error.retryAfterMs).toBe(1500);
+    expect(error.message).toMatch(/^\[api\] .*retry in 1500 ms$/);
+  });
+});
