@@ -40,6 +40,15 @@ export {
   type HttpStatusClass,
   isTransientNetworkError,
 } from './http-status.js';
+export {
+  createKeyedProvider,
+  type KeyedMint,
+  type KeyedProvider,
+  type KeyedProviderOptions,
+  type KeyedSnapshot,
+  type Sweep,
+  type SweepOptions,
+} from './keyed-provider.js';
 export type { RefreshPolicyOptions, RefreshSchedule } from './policy-options.js';
 export {
   jitterDelayMs,

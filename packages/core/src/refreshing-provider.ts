@@ -136,11 +136,19 @@ export interface BreakerBox {
   lastError: unknown;
   lastErrorAt: number;
   hasError: boolean;
+  /** The provider running the half-open probe, so a shared breaker admits only one. */
+  probe: object | undefined;
 }
 
 /** @internal */
 export function createBreakerBox(): BreakerBox {
-  return { state: CLOSED_BREAKER, lastError: undefined, lastErrorAt: 0, hasError: false };
+  return {
+    state: CLOSED_BREAKER,
+    lastError: undefined,
+    lastErrorAt: 0,
+    hasError: false,
+    probe: undefined,
+  };
 }
 
 const NEVER = Number.NEGATIVE_INFINITY;
@@ -258,6 +266,7 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#releaseProbe();
     stopTimer(this.#timer);
     this.#timer = undefined;
     this.#previous = undefined;
@@ -269,6 +278,25 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
 
   toJSON(): ProviderSnapshot {
     return this.snapshot();
+  }
+
+  /**
+   * Starts a background mint when the credential is due or expired, the breaker admits it and
+   * none is in flight; returns the mint's settled promise (never rejecting), else undefined.
+   * Used by keyed sweeps. @internal
+   */
+  refreshIfDue(now: number): Promise<unknown> | undefined {
+    if (!this.wantsRefresh(now)) return undefined;
+    if (this.#admit(now) !== undefined) return undefined;
+    const reason = decideServe(this.#schedule, now) === 'due' ? 'proactive' : 'expired';
+    return this.#startMint(reason, now).then(noop, noop);
+  }
+
+  /** Whether a sweep should refresh this credential now (due or expired, none in flight). @internal */
+  wantsRefresh(now: number): boolean {
+    if (this.#closed || this.#flight.inFlight) return false;
+    const decision = decideServe(this.#schedule, now);
+    return decision === 'due' || decision === 'expired';
   }
 
   /** Seeds the cache with the eager first mint. @internal */
@@ -341,13 +369,35 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
   /** Asks the breaker; commits its next state. Returns the refusal error, if refused. */
   #admit(now: number): BreakerOpenError | undefined {
     const box = this.#box;
+    if (box.state.state === 'half-open' && box.probe !== undefined && box.probe !== this) {
+      // A shared breaker is probing through another key: fail fast, the probe decides.
+      return new BreakerOpenError(0, { cause: box.lastError, name: this.#policy.name });
+    }
     const admission = admitMint(box.state, now, this.#policy.breaker);
     this.#setBreaker(admission.next);
-    if (admission.admitted) return undefined;
+    if (admission.admitted) {
+      if (admission.next.state === 'half-open') box.probe = this;
+      return undefined;
+    }
     return new BreakerOpenError(admission.retryAfterMs, {
       cause: box.lastError,
       name: this.#policy.name,
     });
+  }
+
+  /**
+   * Gives up this provider's half-open probe (it is closing): the breaker goes back to open
+   * with its cooldown already elapsed, so the next caller anywhere probes at once.
+   */
+  #releaseProbe(): void {
+    const box = this.#box;
+    if (box.probe !== this) return;
+    box.probe = undefined;
+    if (box.state.state === 'half-open') {
+      const now = this.#now();
+      const openedAt = now - this.#policy.breaker.cooldownMs;
+      this.#setBreaker({ state: 'open', failures: box.state.failures, openedAt });
+    }
   }
 
   #startMint(reason: MintReason, startedAt: number): Promise<Credential<T>> {
@@ -395,6 +445,7 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     this.#fastUntil = Math.min(schedule.dueAt, schedule.expiresAt);
     this.#valuePromise = Promise.resolve(credential.value);
     this.#credentialPromise = Promise.resolve(credential);
+    if (this.#box.probe === this) this.#box.probe = undefined;
     this.#setBreaker(recordSuccess(this.#box.state));
     this.#arm(schedule.dueAt, now);
 
@@ -422,6 +473,7 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     box.lastError = error;
     box.lastErrorAt = now;
     box.hasError = true;
+    if (box.probe === this) box.probe = undefined;
     this.#setBreaker(recordFailure(box.state, now, policy.breaker));
     const retryAt =
       now +
