@@ -2,15 +2,21 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const source = (path: string) => fileURLToPath(new URL(`../packages/${path}`, import.meta.url));
 
 export default defineConfig({
   root,
+  resolve: {
+    // Tests always exercise the sources, never a stale build.
+    alias: [
+      { find: /^@sluice\/core$/, replacement: source('core/src/index.ts') },
+      { find: /^@sluice\/tls$/, replacement: source('tls/src/index.ts') },
+    ],
+  },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Unhandled rejections fail the run: no path in Sluice may leave one.
-    dangerouslyIgnoreUnhandledErrors: false,
   },
 });

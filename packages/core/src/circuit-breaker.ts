@@ -75,6 +75,12 @@ export function admitMint(
   config: BreakerConfig,
 ): BreakerAdmission {
   if (state.state !== 'open') return { admitted: true, next: state };
+  if (now < state.openedAt) {
+    // The wall clock stepped back: restart the cooldown from now, so the breaker stays open
+    // at most one cooldown past the step instead of the step's size on top.
+    const next: BreakerState = { state: 'open', failures: state.failures, openedAt: now };
+    return { admitted: false, next, retryAfterMs: config.cooldownMs };
+  }
   const retryAfterMs = breakerRetryAfterMs(state, now, config);
   if (retryAfterMs > 0) return { admitted: false, next: state, retryAfterMs };
   return {

@@ -57,10 +57,10 @@ const CODES: ReadonlySet<string> = new Set<SluiceErrorCode>([
  * catch (e) { if (isSluiceError(e, 'SLUICE_BREAKER_OPEN')) retryLater(e.retryAfterMs); }
  * ```
  */
-export function isSluiceError<C extends SluiceErrorCode>(
+export function isSluiceError<C extends SluiceErrorCode = SluiceErrorCode>(
   error: unknown,
   code?: C,
-): error is SluiceError & { code: C } {
+): error is SluiceErrorByCode[C] {
   if (typeof error !== 'object' || error === null) return false;
   const actual = (error as { code?: unknown }).code;
   if (typeof actual !== 'string' || !CODES.has(actual)) return false;
@@ -184,6 +184,17 @@ export class MaxWaitError extends SluiceError {
   }
 }
 
+/** The error class behind each code, so {@link isSluiceError} narrows to its fields. */
+export interface SluiceErrorByCode {
+  SLUICE_BREAKER_OPEN: BreakerOpenError;
+  SLUICE_MINT_TIMEOUT: MintTimeoutError;
+  SLUICE_MINTED_CREDENTIAL_EXPIRED: MintedCredentialExpiredError;
+  SLUICE_INVALID_CREDENTIAL: InvalidCredentialError;
+  SLUICE_INVALID_OPTION: InvalidOptionError;
+  SLUICE_PROVIDER_CLOSED: ProviderClosedError;
+  SLUICE_MAX_WAIT: MaxWaitError;
+}
+
 function label(name: string | undefined): string {
   return name === undefined || name === '' ? '' : `[${name}] `;
 }
@@ -193,7 +204,8 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'string':
-      return value.length > 64 ? `a string of length ${value.length}` : JSON.stringify(value);
+      // Short strings only: a long one may be a secret passed in the wrong argument.
+      return value.length > 16 ? `a string of length ${value.length}` : JSON.stringify(value);
     case 'number':
     case 'boolean':
     case 'undefined':

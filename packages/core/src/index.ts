@@ -32,6 +32,7 @@ export {
   MintTimeoutError,
   ProviderClosedError,
   SluiceError,
+  type SluiceErrorByCode,
   type SluiceErrorCode,
   type SluiceErrorOptions,
 } from './errors.js';

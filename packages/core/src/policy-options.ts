@@ -98,7 +98,7 @@ export function resolvePolicy(options: RefreshPolicyOptions): ResolvedPolicy {
       jitter,
     );
   }
-  const breakerOptions = options.breaker ?? {};
+  const breakerOptions = options.breaker === undefined ? {} : options.breaker;
   if (typeof breakerOptions !== 'object' || breakerOptions === null) {
     throw new InvalidOptionError(
       'breaker',

@@ -123,8 +123,9 @@ export function jitterDelayMs(baseMs: number, jitter: number, randomValue: numbe
  *
  * @throws {InvalidOptionError} `SLUICE_INVALID_OPTION` (as a rejection) when an option is out of
  *   range, naming it (`poll.initialDelayMs`, ...), or when `random()` leaves [0, 1).
- * @throws {MaxWaitError} `SLUICE_MAX_WAIT` when the deadline passes; `cause` is the `error` of
- *   the last pending result, and `attempts` counts the attempts started.
+ * @throws {MaxWaitError} `SLUICE_MAX_WAIT` when the deadline passes; `cause` is the last
+ *   transient `error` a pending result reported (later pending results without one do not
+ *   erase it), and `attempts` counts the attempts started.
  * @throws `signal.reason` when the caller aborts; whatever `attempt` threw, unchanged; a
  *   `TypeError` when an attempt resolves to something that is not a {@link PollResult}.
  * @example
@@ -160,7 +161,8 @@ export async function poll<T>(attempt: PollAttempt<T>, options: PollOptions = {}
     if (remainingMs <= 0) throw expired(count - 1);
     const result = await runAttempt(attempt, count, remainingMs, signal, () => expired(count));
     if (result.status === 'done') return result.value;
-    lastError = result.error;
+    // Keep the last transient error seen, even if later pending results carry none.
+    if (result.error !== undefined) lastError = result.error;
     const leftMs = deadline - config.now();
     if (leftMs <= 0) throw expired(count);
     await sleep(Math.min(nextWaitMs(count - 1, config), leftMs), signal);

@@ -62,6 +62,15 @@ describe('circuit breaker', () => {
     expect(breakerRetryAfterMs(s, T0 - 3_600_000, CONFIG)).toBe(60_000);
   });
 
+  it('restarts the cooldown from the new reading when the clock steps back, bounding the total wait', () => {
+    // Opened at T0; 10 s later the clock steps back 30 s (reads T0 - 20 s).
+    const stepped = admitMint(failTimes(5), T0 - 20_000, CONFIG);
+    expect(stepped).toMatchObject({ admitted: false, retryAfterMs: 60_000 });
+    expect(stepped.next.openedAt).toBe(T0 - 20_000);
+    // One cooldown after the step the probe is admitted: 70 s of real time in all, not 90 s.
+    expect(admitMint(stepped.next, T0 + 40_000, CONFIG).admitted).toBe(true);
+  });
+
   it('property: only legal transitions happen, and retryAfterMs stays within [0, cooldownMs]', () => {
     const legal = new Set([
       'closed>closed',
@@ -71,6 +80,7 @@ describe('circuit breaker', () => {
       'half-open>closed',
       'half-open>open',
       'open>closed',
+      'half-open>half-open',
     ]);
     const step = fc.oneof(
       fc.record({

@@ -62,6 +62,23 @@ describe('errors', () => {
     expect(error.message).toBe('option `breaker.cooldownMs` must be an integer; received -5');
   });
 
+  it('isSluiceError narrows to the class behind the code', () => {
+    const error: unknown = new BreakerOpenError(250);
+    if (!isSluiceError(error, 'SLUICE_BREAKER_OPEN')) throw new Error('expected a match');
+    const retryAfterMs: number = error.retryAfterMs; // compiles only if narrowed
+    expect(retryAfterMs).toBe(250);
+  });
+
+  it('never echoes a long string option value, which could be a misplaced secret', () => {
+    const error = new InvalidOptionError(
+      'expiresInSeconds',
+      'a number',
+      'eyJhbGciOiJIUzI1NiJ9.secret',
+    );
+    expect(error.message).not.toContain('eyJ');
+    expect(error.message).toContain('a string of length 27');
+  });
+
   it('BreakerOpenError says when to retry', () => {
     const error = new BreakerOpenError(1500, { name: 'api' });
     expect(error.retryAfterMs).toBe(1500);

@@ -30,6 +30,7 @@ describe('policy options', () => {
     ['refreshFloorMs', { refreshFloorMs: -1 }],
     ['refreshFloorMs', { refreshFloorMs: 1.5 }],
     ['breaker', { breaker: 5 }],
+    ['breaker', { breaker: null }],
     ['breaker.failureThreshold', { breaker: { failureThreshold: 0 } }],
     ['breaker.cooldownMs', { breaker: { cooldownMs: Number.POSITIVE_INFINITY } }],
     ['mintTimeoutMs', { mintTimeoutMs: 0 }],

@@ -241,6 +241,21 @@ describe('poll: deadline', () => {
     expect(clock.countTimers()).toBe(0);
   });
 
+  it('keeps the last transient error as cause when later pending results carry none', async () => {
+    const transient = new Error('HTTP 503');
+    let n = 0;
+    const attempt = () => {
+      n += 1;
+      return n === 1
+        ? { status: 'pending' as const, error: transient }
+        : { status: 'pending' as const };
+    };
+    const result = track(poll(attempt, { jitter: 0, maxWaitMs: 60_000 }));
+    await clock.tickAsync(60_000);
+    expect(n).toBeGreaterThan(1);
+    expect((result.error as MaxWaitError).cause).toBe(transient);
+  });
+
   it('never sleeps past the deadline and never starts an attempt at or after it', async () => {
     await fc.assert(
       fc.asyncProperty(

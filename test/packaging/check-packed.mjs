@@ -1,0 +1,296 @@
+#!/usr/bin/env node
+// Packed-artifact check: what users install is what we test.
+//
+// For every non-private package under packages/: `pnpm pack` it, check the tarball's file
+// list (no sources, no tests, README.md shipped when the package has one), install the
+// tarball into a scratch npm project under the OS temp dir, and run an ESM and a CJS
+// consumer that build a provider through the public entry point and get its value.
+// Deep imports of `internal/*` must not resolve. Needs a prior `pnpm build`.
+//
+// Plain Node ESM with no dependencies. Exits 1 when any check fails.
+// Usage: node test/packaging/check-packed.mjs
+
+import { execFileSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+
+const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const packagesDir = join(repoRoot, 'packages');
+const keepTemp = process.env.SLUICE_KEEP_PACKED === '1';
+
+/** @type {string[]} */
+const failures = [];
+let checks = 0;
+
+function check(ok, label, detail = '') {
+  checks += 1;
+  if (ok) {
+    console.log(`  ok    ${label}`);
+  } else {
+    failures.push(`${label}${detail ? `: ${detail}` : ''}`);
+    console.log(
+      `  FAIL  ${label}${detail ? `\n        ${detail.split('\n').join('\n        ')}` : ''}`,
+    );
+  }
+}
+
+function run(command, args, cwd) {
+  return execFileSync(command, args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, npm_config_update_notifier: 'false' },
+  });
+}
+
+/** Runs a command; returns { ok, output } instead of throwing. */
+function attempt(command, args, cwd) {
+  try {
+    return { ok: true, output: run(command, args, cwd) };
+  } catch (error) {
+    const e = /** @type {{ stdout?: string, stderr?: string, message: string }} */ (error);
+    return { ok: false, output: `${e.stdout ?? ''}${e.stderr ?? ''}`.trim() || e.message };
+  }
+}
+
+/**
+ * Lists the entries of a .tgz (ustar, with pax `path` overrides) without a tar binary.
+ * @param {string} file
+ * @returns {string[]}
+ */
+function listTarball(file) {
+  const data = gunzipSync(readFileSync(file));
+  const names = [];
+  let offset = 0;
+  let paxPath;
+  while (offset + 512 <= data.length) {
+    const header = data.subarray(offset, offset + 512);
+    if (header.every((byte) => byte === 0)) break;
+    const field = (start, length) =>
+      header
+        .subarray(start, start + length)
+        .toString('utf8')
+        .replace(/\0.*$/s, '');
+    const size = Number.parseInt(field(124, 12).trim() || '0', 8);
+    const type = field(156, 1);
+    const body = data.subarray(offset + 512, offset + 512 + size);
+    if (type === 'x') {
+      const match = /\d+ path=([^\n]*)\n/.exec(body.toString('utf8'));
+      paxPath = match?.[1];
+    } else if (type !== 'g') {
+      const prefix = field(345, 155);
+      const name = paxPath ?? (prefix ? `${prefix}/${field(0, 100)}` : field(0, 100));
+      if (type === '0' || type === '' || type === '7') names.push(name);
+      paxPath = undefined;
+    }
+    offset += 512 + Math.ceil(size / 512) * 512;
+  }
+  // npm/pnpm tarballs put everything under `package/`.
+  return names.map((name) => name.replace(/^package\//, ''));
+}
+
+const esmConsumer = (name) => `
+import { createRefreshingProvider, isSluiceError } from '${name}';
+const provider = await createRefreshingProvider({
+  name: 'packed-esm',
+  mint: () => ({ value: 'esm-token', expiresAt: Date.now() + 60_000 }),
+});
+const value = await provider.get();
+provider.close();
+if (value !== 'esm-token') throw new Error('ESM consumer got ' + JSON.stringify(value));
+if (typeof isSluiceError !== 'function') throw new Error('isSluiceError missing from ESM entry');
+console.log('esm ok');
+`;
+
+const cjsConsumer = (name) => `
+const core = require('${name}');
+(async () => {
+  const provider = await core.createRefreshingProvider({
+    name: 'packed-cjs',
+    mint: async () => ({ value: 'cjs-token', expiresAt: Date.now() + 60_000 }),
+  });
+  const value = await provider.get();
+  provider.close();
+  if (value !== 'cjs-token') throw new Error('CJS consumer got ' + JSON.stringify(value));
+  console.log('cjs ok');
+})().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
+`;
+
+// Both resolvers must refuse the deep import: the exports map blocks `./internal/*`.
+const deepImportProbe = (name) => `
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const results = [];
+for (const specifier of ['${name}/internal/timers', '${name}/internal/timers.js', '${name}/dist/index.js']) {
+  let esm = 'resolved';
+  try { import.meta.resolve(specifier); } catch (error) { esm = error.code ?? 'error'; }
+  let cjs = 'resolved';
+  try { require.resolve(specifier); } catch (error) { cjs = error.code ?? 'error'; }
+  results.push({ specifier, esm, cjs });
+}
+console.log(JSON.stringify(results));
+`;
+
+/**
+ * Packs one package and checks the tarball's contents.
+ * @returns {{ name: string, tarballPath: string } | undefined}
+ */
+function packPackage(dir, packDir) {
+  const { name } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  console.log(`\n${name} (${dir.slice(repoRoot.length + 1)}): pack`);
+  if (!existsSync(join(dir, 'dist'))) {
+    check(false, `${name}: dist/ exists`, 'run `pnpm build` first');
+    return undefined;
+  }
+  const before = new Set(existsSync(packDir) ? readdirSync(packDir) : []);
+  const packed = attempt('pnpm', ['pack', '--pack-destination', packDir], dir);
+  check(packed.ok, `${name}: pnpm pack`, packed.ok ? '' : packed.output);
+  if (!packed.ok) return undefined;
+  const tarball = readdirSync(packDir).find((file) => file.endsWith('.tgz') && !before.has(file));
+  check(tarball !== undefined, `${name}: tarball written`);
+  if (tarball === undefined) return undefined;
+  const tarballPath = join(packDir, tarball);
+
+  const files = listTarball(tarballPath);
+  console.log(`  ${tarball}: ${files.length} files: ${files.join(', ')}`);
+  check(files.includes('package.json'), `${name}: tarball has package.json`);
+  const sources = files.filter(
+    (file) => /^src\//.test(file) || /\.[cm]?tsx?$/.test(file.replace(/\.d\.[cm]?ts$/, '')),
+  );
+  check(
+    sources.length === 0,
+    `${name}: tarball has no src/ or TypeScript sources`,
+    sources.join(', '),
+  );
+  const tests = files.filter(
+    (file) =>
+      /(^|\/)(test|tests|__tests__)\//.test(file) || /\.(test|spec)\.[cm]?[jt]sx?$/.test(file),
+  );
+  check(tests.length === 0, `${name}: tarball has no test files`, tests.join(', '));
+  const stray = files.filter((file) => /(^|\/)(tsconfig[^/]*\.json|tsup\.config\.ts)$/.test(file));
+  check(stray.length === 0, `${name}: tarball has no build config`, stray.join(', '));
+  if (existsSync(join(dir, 'README.md'))) {
+    check(files.includes('README.md'), `${name}: tarball has README.md`);
+  }
+  for (const entry of ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts']) {
+    check(files.includes(entry), `${name}: tarball has ${entry}`);
+  }
+  return { name, tarballPath };
+}
+
+/** Installs every tarball together (adapters need the packed core, not the registry's). */
+function installTarballs(project, tarballPaths) {
+  run('npm', ['init', '-y'], project);
+  const flags = ['--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error'];
+  // Offline first: @sluice/core has no dependencies, so nothing needs the registry.
+  let installed = attempt('npm', ['install', ...flags, '--offline', ...tarballPaths], project);
+  if (!installed.ok) {
+    console.log('  (offline install failed, retrying online)');
+    installed = attempt('npm', ['install', ...flags, ...tarballPaths], project);
+  }
+  check(
+    installed.ok,
+    `npm install ${tarballPaths.length} tarball(s) into a scratch project`,
+    installed.ok ? '' : installed.output,
+  );
+  return installed.ok;
+}
+
+/** Runs the consumer scripts of one installed package. */
+function checkConsumer(project, name) {
+  console.log(`\n${name}: consume`);
+  const slug = name.replace(/[^a-z0-9]+/gi, '-').replace(/^-+/, '');
+  if (name === '@sluice/core') {
+    writeFileSync(join(project, `${slug}.mjs`), esmConsumer(name));
+    writeFileSync(join(project, `${slug}.cjs`), cjsConsumer(name));
+  } else {
+    // Adapters: both entry points load and export something.
+    const probe = (load, kind) =>
+      `${load}\nif (Object.keys(mod).length === 0) throw new Error('no exports');\nconsole.log('${kind} ok');\n`;
+    writeFileSync(join(project, `${slug}.mjs`), probe(`import * as mod from '${name}';`, 'esm'));
+    writeFileSync(join(project, `${slug}.cjs`), probe(`const mod = require('${name}');`, 'cjs'));
+  }
+  writeFileSync(join(project, `${slug}-deep.mjs`), deepImportProbe(name));
+
+  const esm = attempt(process.execPath, [`./${slug}.mjs`], project);
+  check(
+    esm.ok && esm.output.includes('esm ok'),
+    `${name}: ESM import${name === '@sluice/core' ? ' + provider.get()' : ''} works`,
+    esm.output,
+  );
+  const cjs = attempt(process.execPath, [`./${slug}.cjs`], project);
+  check(
+    cjs.ok && cjs.output.includes('cjs ok'),
+    `${name}: CJS require${name === '@sluice/core' ? ' + provider.get()' : ''} works`,
+    cjs.output,
+  );
+
+  const deep = attempt(process.execPath, [`./${slug}-deep.mjs`], project);
+  if (!deep.ok) {
+    check(false, `${name}: deep-import probe ran`, deep.output);
+    return;
+  }
+  for (const { specifier, esm: esmCode, cjs: cjsCode } of JSON.parse(deep.output)) {
+    check(
+      esmCode !== 'resolved' && cjsCode !== 'resolved',
+      `${specifier} is not resolvable`,
+      `import: ${esmCode}, require: ${cjsCode}`,
+    );
+  }
+}
+
+const publishable = readdirSync(packagesDir, { withFileTypes: true })
+  .filter(
+    (entry) => entry.isDirectory() && existsSync(join(packagesDir, entry.name, 'package.json')),
+  )
+  .map((entry) => join(packagesDir, entry.name))
+  .filter((dir) => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).private !== true)
+  .sort();
+
+if (publishable.length === 0) {
+  console.error('check-packed: no publishable packages found under packages/');
+  process.exit(1);
+}
+const work = mkdtempSync(join(tmpdir(), 'sluice-packed-'));
+try {
+  const packDir = join(work, 'pack');
+  const packed = publishable.map((dir) => packPackage(dir, packDir));
+  const ready = packed.filter((entry) => entry !== undefined);
+  if (ready.length > 0) {
+    const project = join(work, 'consumer');
+    mkdirSync(project);
+    console.log('\ninstall');
+    if (
+      installTarballs(
+        project,
+        ready.map((entry) => entry.tarballPath),
+      )
+    ) {
+      for (const { name } of ready) checkConsumer(project, name);
+    }
+  }
+} finally {
+  if (keepTemp) console.log(`\nkept ${work}`);
+  else rmSync(work, { recursive: true, force: true });
+}
+
+console.log(
+  failures.length === 0
+    ? `\ncheck-packed: OK (${publishable.length} package(s), ${checks} checks)`
+    : `\ncheck-packed: FAILED ${failures.length} of ${checks} checks:\n${failures.map((f) => `  - ${f}`).join('\n')}`,
+);
+process.exit(failures.length === 0 ? 0 : 1);
