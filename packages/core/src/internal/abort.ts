@@ -1,27 +1,66 @@
 /**
  * Waiting on shared work with a caller's own signal: the caller's abort ends only its own
  * wait, never the work, and the listener is always removed when the wait ends.
+ *
+ * Many waiters often share one signal (a request's, a shutdown's). Registering one `abort`
+ * listener per waiter costs several microseconds each in Node's EventTarget and grows
+ * quadratically on one signal, so every signal gets ONE listener that releases all the
+ * waiters registered under it; it is removed when the last of them settles.
  */
+
+type Release = (reason: unknown) => void;
+
+interface SignalWaiters {
+  readonly releases: Set<Release>;
+  readonly onAbort: () => void;
+}
+
+const registry = new WeakMap<AbortSignal, SignalWaiters>();
+
+function register(signal: AbortSignal, release: Release): void {
+  let entry = registry.get(signal);
+  if (entry === undefined) {
+    const releases = new Set<Release>();
+    const onAbort = (): void => {
+      registry.delete(signal);
+      // Already gone ({ once: true }); removed explicitly so add/remove always pair up.
+      signal.removeEventListener('abort', onAbort);
+      const reason = signal.reason;
+      for (const pending of releases) pending(reason);
+      releases.clear();
+    };
+    entry = { releases, onAbort };
+    registry.set(signal, entry);
+    signal.addEventListener('abort', onAbort, { once: true });
+  }
+  entry.releases.add(release);
+}
+
+function unregister(signal: AbortSignal, release: Release): void {
+  const entry = registry.get(signal);
+  if (entry === undefined || !entry.releases.delete(release)) return;
+  if (entry.releases.size === 0) {
+    registry.delete(signal);
+    signal.removeEventListener('abort', entry.onAbort);
+  }
+}
 
 /**
  * Resolves or rejects with `promise`, or rejects with `signal.reason` when the signal aborts
- * first. The abort listener is removed as soon as either happens.
+ * first. The caller's registration is dropped as soon as either happens.
  */
 export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (signal === undefined) return promise;
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => {
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
+    register(signal, reject);
     promise.then(
       (value) => {
-        signal.removeEventListener('abort', onAbort);
+        unregister(signal, reject);
         resolve(value);
       },
       (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        unregister(signal, reject);
         reject(error);
       },
     );
