@@ -6,6 +6,7 @@
 
 import type { Credential } from './credential.js';
 import { InvalidOptionError } from './errors.js';
+import { RecencyList, type RecencyNode } from './internal/recency-list.js';
 import { Semaphore } from './internal/semaphore.js';
 import { startTimer, stopTimer, type TimerHandle } from './internal/timers.js';
 import { type RefreshPolicyOptions, type ResolvedPolicy, resolvePolicy } from './policy-options.js';
@@ -111,7 +112,8 @@ export interface KeyedProvider<K, T> {
   [Symbol.dispose](): void;
 }
 
-interface Entry<T> {
+interface Entry<T> extends RecencyNode {
+  readonly id: string;
   readonly cell: ProviderCell<T>;
   lastUsedAt: number;
 }
@@ -125,8 +127,9 @@ class Keyed<K, T> implements KeyedProvider<K, T> {
   readonly #maxKeys: number;
   readonly #idleTtlMs: number | undefined;
   readonly #sharedBox: BreakerBox | undefined;
-  /** Insertion order is recency order: a use moves the key to the end. */
   readonly #entries = new Map<string, Entry<T>>();
+  /** The same entries, least recently used first: eviction order. */
+  readonly #recency = new RecencyList<Entry<T>>();
   #closed = false;
   #stopSweep: (() => void) | undefined;
 
@@ -149,29 +152,31 @@ class Keyed<K, T> implements KeyedProvider<K, T> {
   }
 
   get(key: K, options?: CallOptions): Promise<T> {
+    const now = this.#now();
     let cell: ProviderCell<T>;
     try {
-      cell = this.#use(key);
+      cell = this.#use(key, now);
     } catch (error) {
       return Promise.reject(error);
     }
-    return cell.get(options);
+    return cell.getAt(now, options);
   }
 
   getCredential(key: K, options?: CallOptions): Promise<Credential<T>> {
+    const now = this.#now();
     let cell: ProviderCell<T>;
     try {
-      cell = this.#use(key);
+      cell = this.#use(key, now);
     } catch (error) {
       return Promise.reject(error);
     }
-    return cell.getCredential(options);
+    return cell.getCredentialAt(now, options);
   }
 
   refresh(key: K, options?: CallOptions): Promise<Credential<T>> {
     let cell: ProviderCell<T>;
     try {
-      cell = this.#use(key);
+      cell = this.#use(key, this.#now());
     } catch (error) {
       return Promise.reject(error);
     }
@@ -190,7 +195,7 @@ class Keyed<K, T> implements KeyedProvider<K, T> {
     const id = this.#id(key);
     const entry = this.#entries.get(id);
     if (entry === undefined) return false;
-    this.#drop(id, entry);
+    this.#drop(entry);
     return true;
   }
 
@@ -246,6 +251,7 @@ class Keyed<K, T> implements KeyedProvider<K, T> {
     this.#stopSweep?.();
     const entries = [...this.#entries.values()];
     this.#entries.clear();
+    this.#recency.clear();
     for (const entry of entries) entry.cell.close();
   }
 
@@ -288,31 +294,24 @@ class Keyed<K, T> implements KeyedProvider<K, T> {
     const entry = this.#entries.get(id);
     if (entry === undefined) return undefined;
     if (this.#idleTtlMs !== undefined && this.#now() - entry.lastUsedAt >= this.#idleTtlMs) {
-      this.#drop(id, entry);
+      this.#drop(entry);
       return undefined;
     }
     return entry;
   }
 
-  /** The key's provider, created on first use, marked most recently used. */
-  #use(key: K): ProviderCell<T> {
+  /** The key's provider, created on first use, marked most recently used: O(1). */
+  #use(key: K, now: number): ProviderCell<T> {
     const id = this.#id(key);
-    const now = this.#now();
     const entries = this.#entries;
-    let entry = entries.get(id);
-    if (
-      entry !== undefined &&
-      this.#idleTtlMs !== undefined &&
-      now - entry.lastUsedAt >= this.#idleTtlMs
-    ) {
-      this.#drop(id, entry);
-      entry = undefined;
-    }
-    if (entry !== undefined) {
-      entry.lastUsedAt = now;
-      entries.delete(id);
-      entries.set(id, entry);
-      return entry.cell;
+    const found = entries.get(id);
+    if (found !== undefined) {
+      if (this.#idleTtlMs === undefined || now - found.lastUsedAt < this.#idleTtlMs) {
+        found.lastUsedAt = now;
+        this.#recency.touch(found);
+        return found.cell;
+      }
+      this.#drop(found);
     }
     const box = this.#sharedBox ?? createBreakerBox();
     const mint = this.#mint;
@@ -323,10 +322,11 @@ class Keyed<K, T> implements KeyedProvider<K, T> {
     }
     this.#evictIdle(now);
     while (entries.size >= this.#maxKeys) {
-      const oldest = entries.entries().next().value as [string, Entry<T>];
-      this.#drop(oldest[0], oldest[1]);
+      this.#drop(this.#recency.oldest as Entry<T>);
     }
-    entries.set(id, { cell, lastUsedAt: now });
+    const entry: Entry<T> = { id, cell, lastUsedAt: now, newer: undefined, older: undefined };
+    entries.set(id, entry);
+    this.#recency.push(entry);
     return cell;
   }
 
@@ -334,14 +334,17 @@ class Keyed<K, T> implements KeyedProvider<K, T> {
   #evictIdle(now: number): void {
     const ttl = this.#idleTtlMs;
     if (ttl === undefined) return;
-    for (const [id, entry] of this.#entries) {
+    for (let entry = this.#recency.oldest; entry !== undefined; entry = this.#recency.oldest) {
       if (now - entry.lastUsedAt < ttl) return;
-      this.#drop(id, entry);
+      this.#drop(entry);
     }
   }
 
-  #drop(id: string, entry: Entry<T>): void {
-    if (this.#entries.get(id) === entry) this.#entries.delete(id);
+  #drop(entry: Entry<T>): void {
+    if (this.#entries.get(entry.id) === entry) {
+      this.#entries.delete(entry.id);
+      this.#recency.remove(entry);
+    }
     entry.cell.close();
   }
 }

@@ -106,7 +106,8 @@ export function resolvePolicy(options: RefreshPolicyOptions): ResolvedPolicy {
       breakerOptions,
     );
   }
-  const failureThreshold = breakerOptions.failureThreshold ?? 5;
+  // `null` is a wrong value, not "use the default": only `undefined` falls back.
+  const failureThreshold = orDefault(breakerOptions.failureThreshold, 5);
   if (!Number.isInteger(failureThreshold) || failureThreshold < 1 || failureThreshold > 1_000_000) {
     throw new InvalidOptionError(
       'breaker.failureThreshold',
@@ -114,11 +115,11 @@ export function resolvePolicy(options: RefreshPolicyOptions): ResolvedPolicy {
       failureThreshold,
     );
   }
-  const schedule = options.schedule ?? 'on-access';
+  const schedule = orDefault(options.schedule, 'on-access');
   if (schedule !== 'on-access' && schedule !== 'timer') {
     throw new InvalidOptionError('schedule', "'on-access' or 'timer'", schedule);
   }
-  const name = options.name ?? 'sluice';
+  const name = orDefault(options.name, 'sluice');
   if (typeof name !== 'string') throw new InvalidOptionError('name', 'a string', name);
   const reporter = options.reporter;
   if (reporter !== undefined && (typeof reporter !== 'object' || reporter === null)) {
@@ -148,6 +149,10 @@ export function resolvePolicy(options: RefreshPolicyOptions): ResolvedPolicy {
     reporter: reporter === undefined ? undefined : Object.freeze(combineReporters(reporter)),
     name,
   });
+}
+
+function orDefault<V>(value: V | undefined, fallback: V): V {
+  return value === undefined ? fallback : value;
 }
 
 function fraction(value: unknown, option: string, fallback: number, zeroAllowed: boolean): number {

@@ -203,8 +203,24 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     return this.#slowPath(now, options, false) as Promise<T>;
   }
 
+  /** As {@link get}, with the clock already read by the caller (a keyed provider). @internal */
+  getAt(now: number, options: CallOptions | undefined): Promise<T> {
+    if (
+      now < this.#fastUntil &&
+      now >= this.#issuedAt &&
+      (options === undefined || options.signal?.aborted !== true)
+    ) {
+      return this.#valuePromise as Promise<T>;
+    }
+    return this.#slowPath(now, options, false) as Promise<T>;
+  }
+
   getCredential(options?: CallOptions): Promise<Credential<T>> {
-    const now = this.#now();
+    return this.getCredentialAt(this.#now(), options);
+  }
+
+  /** As {@link getCredential}, with the clock already read by the caller. @internal */
+  getCredentialAt(now: number, options: CallOptions | undefined): Promise<Credential<T>> {
     if (
       now < this.#fastUntil &&
       now >= this.#issuedAt &&

@@ -97,29 +97,24 @@ export function combineReporters(...reporters: ReadonlyArray<Reporter | undefine
   const present = reporters.filter((r): r is Reporter => r !== undefined);
   const combined: Record<string, (event: never) => void> = {};
   for (const hook of HOOKS) {
-    const targets = present.filter((r) => typeof r[hook] === 'function');
-    if (targets.length === 0) continue;
+    // Each hook function is read once, here: replacing a method later changes nothing.
+    const calls: Array<(event: never) => void> = [];
+    for (const reporter of present) {
+      const fn = reporter[hook] as ((event: never) => void) | undefined;
+      if (typeof fn === 'function') calls.push((event) => fn.call(reporter, event));
+    }
+    if (calls.length === 0) continue;
     combined[hook] = (event: never) => {
-      for (const target of targets) callHook(target, hook, event);
+      for (const call of calls) {
+        try {
+          call(event);
+        } catch {
+          // A reporter must never change what callers get; its failure is its own business.
+        }
+      }
     };
   }
   return combined as Reporter;
-}
-
-/**
- * Calls `reporter[hook](event)`, swallowing anything it throws.
- * @internal
- */
-export function callHook<H extends Hook>(
-  reporter: Reporter,
-  hook: H,
-  event: Parameters<NonNullable<Reporter[H]>>[0],
-): void {
-  try {
-    (reporter[hook] as ((e: typeof event) => void) | undefined)?.call(reporter, event);
-  } catch {
-    // A reporter must never change what callers get; its own failure is its own business.
-  }
 }
 
 /** The code of an error, if it has a string `code`. @internal */

@@ -1,0 +1,657 @@
+/**
+ * A small, pure model of a refreshing provider (or of a keyed one): the cache per key, the
+ * wall clock, the mint in flight per key with its timeout, and the circuit breaker (one per
+ * key, or one shared). Every function takes a state and returns a new one; nothing here
+ * touches timers, promises or the code under test. The model is written from the documented
+ * behaviour, not from the implementation: the model test runs both side by side and compares.
+ *
+ * Jitter is out of the model: the provider under test gets `random: () => 0`, so a
+ * credential installed at `now` with lifetime `L` is due at
+ * `max(now, min(now + L x refreshAt, expiresAt - refreshFloorMs))`, pushed to at least
+ * `now + minRefreshIntervalMs` when that is `now` already or the expiry did not advance.
+ */
+
+export type Op = 'get' | 'getCredential' | 'refresh';
+export type SignalKind = 'none' | 'live' | 'aborted';
+export type BreakerName = 'closed' | 'open' | 'half-open';
+export type MintReason = 'initial' | 'proactive' | 'expired' | 'invalidated' | 'forced';
+
+/** Why a caller was refused or a flight failed. */
+export type ErrorKind =
+  | 'mint' // the mint's own rejection, by identity
+  | 'timeout' // MintTimeoutError
+  | 'closed' // ProviderClosedError
+  | 'breaker' // BreakerOpenError
+  | 'invalid' // InvalidCredentialError
+  | 'expired' // MintedCredentialExpiredError
+  | 'abort'; // the caller's own signal.reason, by identity
+
+/** What a mint resolves to, relative to the clock when the test resolves it. */
+export type Payload =
+  | { readonly kind: 'lifetime'; readonly lifetimeMs: number } // <= 0: already expired
+  | { readonly kind: 'never' } // no expiresAt
+  | { readonly kind: 'malformed'; readonly shape: 'no-value' | 'nan' | 'string' | 'number' };
+
+export interface ModelConfig {
+  readonly keys: readonly string[];
+  readonly keyed: boolean;
+  readonly sharedBreaker: boolean;
+  readonly failureThreshold: number;
+  readonly cooldownMs: number;
+  readonly mintTimeoutMs: number;
+  readonly refreshAt: number;
+  readonly refreshFloorMs: number;
+  readonly minRefreshIntervalMs: number;
+}
+
+interface Cached {
+  readonly mintId: number;
+  /** `Infinity` for a credential without expiry. */
+  readonly expiresAt: number;
+  readonly hasExpiry: boolean;
+  readonly issuedAt: number;
+  readonly dueAt: number;
+}
+
+interface Flight {
+  readonly mintId: number;
+  readonly reason: MintReason;
+  readonly startedAt: number;
+  /** Monotonic milliseconds until the mint timeout fires (wall-clock jumps do not move it). */
+  remainingMs: number;
+  waiters: number;
+  /** Creation order, to fire simultaneous timeouts in the order the timers were set. */
+  readonly seq: number;
+}
+
+interface Cell {
+  cached: Cached | null;
+  /** The credential the next mint replaces after an invalidation. */
+  previous: {
+    readonly mintId: number;
+    readonly hasExpiry: boolean;
+    readonly expiresAt: number;
+  } | null;
+  invalidated: boolean;
+  closed: boolean;
+  flight: Flight | null;
+}
+
+interface Breaker {
+  state: BreakerName;
+  failures: number;
+  openedAt: number;
+  probe: string | null;
+  lastError: { readonly code: string | null; readonly at: number } | null;
+}
+
+export interface MintRecord {
+  readonly key: string;
+  readonly reason: MintReason;
+  readonly previousMintId: number | null;
+  /** Settled (resolved or rejected) by the test; a later settlement is not allowed. */
+  settledByTest: boolean;
+  /** The expiry its payload carried, if it resolved to a well-formed credential. */
+  expiresAt: number | null;
+}
+
+/** The expected outcome of one call. */
+export type Result =
+  | {
+      readonly ok: true;
+      readonly mintId: number;
+      readonly source: 'cached' | 'flight';
+      readonly at: number;
+    }
+  | {
+      readonly ok: false;
+      readonly error: ErrorKind;
+      /** The mint whose outcome this is (failures shared by a flight's waiters). */
+      readonly flightMintId: number | null;
+      readonly retryAfterMs: number | null;
+    };
+
+export interface CallerRecord {
+  readonly key: string;
+  readonly op: Op;
+  readonly signal: SignalKind;
+  readonly calledAt: number;
+  aborted: boolean;
+  pendingOn: number | null;
+  result: Result | null;
+}
+
+type Settlement =
+  | {
+      readonly mintId: number;
+      readonly kind: 'resolve';
+      readonly payload: Payload;
+      readonly expiresAt: number;
+    }
+  | { readonly mintId: number; readonly kind: 'reject' }
+  /** A flight failed by close: its waiters learn it when microtasks run. */
+  | { readonly mintId: number; readonly kind: 'closed' };
+
+export interface ModelState {
+  readonly config: ModelConfig;
+  now: number;
+  closed: boolean;
+  /** Keys with a live cell (the keyed provider creates one on first use). */
+  cells: Record<string, Cell>;
+  breakers: Record<string, Breaker>;
+  mints: MintRecord[];
+  callers: CallerRecord[];
+  /** Settlements issued in the current synchronous burst, applied when microtasks run. */
+  queued: Settlement[];
+  /** Reporter events, projected to strings (see the test's projection). */
+  events: string[];
+  flightSeq: number;
+}
+
+const SHARED = '*';
+
+function copy(state: ModelState): ModelState {
+  return structuredClone(state);
+}
+
+/** A provider with nothing cached and closed breakers, at `now`. */
+export function initialState(config: ModelConfig, now: number): ModelState {
+  const state: ModelState = {
+    config,
+    now,
+    closed: false,
+    cells: {},
+    breakers: {},
+    mints: [],
+    callers: [],
+    queued: [],
+    events: [],
+    flightSeq: 0,
+  };
+  if (config.sharedBreaker) state.breakers[SHARED] = freshBreaker();
+  if (!config.keyed) createCell(state, config.keys[0] as string);
+  return state;
+}
+
+function freshBreaker(): Breaker {
+  return { state: 'closed', failures: 0, openedAt: 0, probe: null, lastError: null };
+}
+
+function createCell(s: ModelState, key: string): Cell {
+  const cell: Cell = {
+    cached: null,
+    previous: null,
+    invalidated: false,
+    closed: false,
+    flight: null,
+  };
+  s.cells[key] = cell;
+  if (!s.config.sharedBreaker) s.breakers[key] = freshBreaker();
+  return cell;
+}
+
+function breakerOf(s: ModelState, key: string): Breaker {
+  return s.breakers[s.config.sharedBreaker ? SHARED : key] as Breaker;
+}
+
+/** Milliseconds until an open breaker admits its probe; never more than the cooldown. */
+export function retryAfter(
+  b: Pick<Breaker, 'state' | 'openedAt'>,
+  now: number,
+  cooldownMs: number,
+): number {
+  if (b.state !== 'open') return 0;
+  return Math.min(Math.max(b.openedAt + cooldownMs - now, 0), cooldownMs);
+}
+
+/** fresh / due / expired / missing for the key's cached credential at `now`. */
+export function decision(s: ModelState, key: string): 'fresh' | 'due' | 'expired' | 'missing' {
+  const c = s.cells[key]?.cached;
+  if (c === null || c === undefined) return 'missing';
+  if (s.now >= c.expiresAt) return 'expired';
+  if (s.now >= c.dueAt || s.now < c.issuedAt) return 'due';
+  return 'fresh';
+}
+
+/** Whether a valid (unexpired, not invalidated) credential is cached for `key`. */
+export function hasValid(s: ModelState, key: string): boolean {
+  if (s.closed || s.cells[key]?.closed !== false) return false;
+  const d = decision(s, key);
+  return d === 'fresh' || d === 'due';
+}
+
+function transition(
+  s: ModelState,
+  key: string,
+  b: Breaker,
+  to: BreakerName,
+  failures: number,
+  openedAt: number,
+): void {
+  const from = b.state;
+  b.state = to;
+  b.failures = failures;
+  b.openedAt = openedAt;
+  if (from !== to) {
+    const retry = retryAfter(b, s.now, s.config.cooldownMs);
+    s.events.push(`breaker ${key} ${from}>${to} failures=${failures} retry=${retry}`);
+  }
+}
+
+/** Asks the key's breaker for a mint. Returns the refusal's retryAfterMs, or null if admitted. */
+function admit(s: ModelState, key: string): number | null {
+  const b = breakerOf(s, key);
+  if (b.state === 'half-open' && b.probe !== null && b.probe !== key) return 0;
+  if (b.state === 'open') {
+    if (s.now < b.openedAt) {
+      // The wall clock stepped back past the opening: the cooldown restarts from now.
+      b.openedAt = s.now;
+      return s.config.cooldownMs;
+    }
+    const left = retryAfter(b, s.now, s.config.cooldownMs);
+    if (left > 0) return left;
+    transition(s, key, b, 'half-open', b.failures, b.openedAt);
+  }
+  if (b.state === 'half-open') b.probe = key;
+  return null;
+}
+
+function startMint(s: ModelState, key: string, reason: MintReason): Flight {
+  const cell = s.cells[key] as Cell;
+  s.events.push(`start ${key} ${reason}`);
+  const prev = cell.cached ?? cell.previous;
+  const flight: Flight = {
+    mintId: s.mints.length,
+    reason,
+    startedAt: s.now,
+    remainingMs: s.config.mintTimeoutMs,
+    waiters: 0,
+    seq: s.flightSeq++,
+  };
+  s.mints.push({
+    key,
+    reason,
+    previousMintId: prev === null ? null : prev.mintId,
+    settledByTest: false,
+    expiresAt: null,
+  });
+  cell.flight = flight;
+  return flight;
+}
+
+function done(caller: CallerRecord, result: Result): void {
+  caller.pendingOn = null;
+  caller.result = result;
+}
+
+/**
+ * A call of `op` for `key`. Returns the new state and the caller's index in `callers`.
+ * The caller's expected result is set at once, or when its flight settles.
+ */
+export function call(
+  state: ModelState,
+  key: string,
+  op: Op,
+  signal: SignalKind,
+): { state: ModelState; caller: number } {
+  const s = copy(state);
+  const caller: CallerRecord = {
+    key,
+    op,
+    signal,
+    calledAt: s.now,
+    aborted: signal === 'aborted',
+    pendingOn: null,
+    result: null,
+  };
+  s.callers.push(caller);
+  const index = s.callers.length - 1;
+  const refuse = (
+    error: ErrorKind,
+    retryAfterMs: number | null = null,
+  ): { state: ModelState; caller: number } => {
+    done(caller, { ok: false, error, flightMintId: null, retryAfterMs });
+    return { state: s, caller: index };
+  };
+  if (s.closed) return refuse('closed');
+  let cell = s.cells[key];
+  if (cell !== undefined && s.config.keyed) {
+    // A use makes the key the most recently used: it moves to the end of the order.
+    delete s.cells[key];
+    s.cells[key] = cell;
+  }
+  cell ??= createCell(s, key);
+  if (cell.closed) return refuse('closed');
+  if (signal === 'aborted') return refuse('abort');
+  let reason: MintReason = 'forced';
+  if (op !== 'refresh') {
+    const d = decision(s, key);
+    if (d === 'due' && cell.flight === null && admit(s, key) === null)
+      startMint(s, key, 'proactive');
+    if (d === 'fresh' || d === 'due') {
+      const cached = cell.cached as Cached;
+      done(caller, { ok: true, mintId: cached.mintId, source: 'cached', at: s.now });
+      return { state: s, caller: index };
+    }
+    reason = d === 'expired' ? 'expired' : cell.invalidated ? 'invalidated' : 'initial';
+  }
+  if (cell.flight === null) {
+    const refusal = admit(s, key);
+    if (refusal !== null) return refuse('breaker', refusal);
+    startMint(s, key, reason);
+  }
+  const flight = cell.flight as unknown as Flight;
+  flight.waiters += 1;
+  caller.pendingOn = flight.mintId;
+  return { state: s, caller: index };
+}
+
+/** The eager first mint of a single provider (`createRefreshingProvider` without `lazy`). */
+export function start(state: ModelState): ModelState {
+  const s = copy(state);
+  const key = s.config.keys[0] as string;
+  const refusal = admit(s, key);
+  if (refusal !== null) throw new Error('model: a fresh breaker refused the first mint');
+  const flight = startMint(s, key, 'initial');
+  flight.waiters += 1;
+  return s;
+}
+
+/** The mint id of the credential `peek` returns, or null. */
+export function peek(s: ModelState, key: string): number | null {
+  const cell = s.cells[key];
+  if (s.closed || cell === undefined || cell.cached === null) return null;
+  return s.now < cell.cached.expiresAt ? cell.cached.mintId : null;
+}
+
+/** `invalidate(key, rejected)`, `rejected` naming a minted credential by id (or none). */
+export function invalidate(
+  state: ModelState,
+  key: string,
+  rejected: number | undefined,
+): { state: ModelState; dropped: boolean } {
+  const cell = state.cells[key];
+  if (state.closed || cell === undefined || cell.closed || cell.cached === null) {
+    return { state, dropped: false };
+  }
+  if (rejected !== undefined && rejected !== cell.cached.mintId) return { state, dropped: false };
+  const s = copy(state);
+  const c = s.cells[key] as Cell;
+  const cached = c.cached as Cached;
+  c.previous = { mintId: cached.mintId, hasExpiry: cached.hasExpiry, expiresAt: cached.expiresAt };
+  c.invalidated = true;
+  c.cached = null;
+  return { state: s, dropped: true };
+}
+
+/** The caller's own signal aborts. */
+export function abortCaller(state: ModelState, index: number): ModelState {
+  const s = copy(state);
+  const caller = s.callers[index] as CallerRecord;
+  caller.aborted = true;
+  if (caller.result === null)
+    done(caller, { ok: false, error: 'abort', flightMintId: null, retryAfterMs: null });
+  return s;
+}
+
+/** The test settles mint `mintId`; the provider sees it when microtasks run ({@link drain}). */
+export function settleMint(
+  state: ModelState,
+  mintId: number,
+  outcome: { kind: 'resolve'; payload: Payload } | { kind: 'reject' },
+): ModelState {
+  const s = copy(state);
+  const mint = s.mints[mintId] as MintRecord;
+  if (mint.settledByTest) throw new Error(`model: mint ${mintId} settled twice`);
+  mint.settledByTest = true;
+  if (outcome.kind === 'reject') {
+    s.queued.push({ mintId, kind: 'reject' });
+    return s;
+  }
+  const p = outcome.payload;
+  const expiresAt = p.kind === 'lifetime' ? s.now + p.lifetimeMs : Number.POSITIVE_INFINITY;
+  if (p.kind !== 'malformed') mint.expiresAt = expiresAt;
+  s.queued.push({ mintId, kind: 'resolve', payload: p, expiresAt });
+  return s;
+}
+
+/** Microtasks run: the queued settlements reach their flights, in the order they were made. */
+export function drain(state: ModelState): ModelState {
+  if (state.queued.length === 0) return state;
+  const s = copy(state);
+  const queued = s.queued;
+  s.queued = [];
+  for (const q of queued) {
+    if (q.kind === 'closed') {
+      settleWaiters(s, q.mintId, {
+        ok: false,
+        error: 'closed',
+        flightMintId: q.mintId,
+        retryAfterMs: null,
+      });
+      continue;
+    }
+    const mint = s.mints[q.mintId] as MintRecord;
+    const cell = s.cells[mint.key];
+    const flight = cell?.flight;
+    if (
+      cell === undefined ||
+      flight === null ||
+      flight === undefined ||
+      flight.mintId !== q.mintId
+    ) {
+      continue; // timed out, closed or deleted: a late result never wins
+    }
+    if (q.kind === 'reject') {
+      failFlight(s, mint.key, 'mint');
+    } else if (q.payload.kind === 'malformed') {
+      failFlight(s, mint.key, 'invalid');
+    } else if (q.expiresAt <= s.now) {
+      failFlight(s, mint.key, 'expired');
+    } else {
+      install(s, mint.key, q.mintId, q.payload.kind === 'lifetime', q.expiresAt);
+    }
+  }
+  return s;
+}
+
+function install(
+  s: ModelState,
+  key: string,
+  mintId: number,
+  hasExpiry: boolean,
+  expiresAt: number,
+): void {
+  const { refreshAt, refreshFloorMs, minRefreshIntervalMs } = s.config;
+  const cell = s.cells[key] as Cell;
+  const flight = cell.flight as Flight;
+  const now = s.now;
+  const prior = cell.cached ?? cell.previous;
+  const priorExpiry = prior === null || !prior.hasExpiry ? undefined : prior.expiresAt;
+  let dueAt = Number.POSITIVE_INFINITY;
+  if (hasExpiry) {
+    const lifetime = expiresAt - now;
+    dueAt = Math.max(Math.min(now + lifetime * refreshAt, expiresAt - refreshFloorMs), now);
+    if (dueAt <= now || (priorExpiry !== undefined && expiresAt <= priorExpiry)) {
+      dueAt = Math.max(dueAt, now + minRefreshIntervalMs);
+    }
+  }
+  cell.cached = { mintId, expiresAt, hasExpiry, issuedAt: now, dueAt };
+  cell.previous = null;
+  cell.invalidated = false;
+  cell.flight = null;
+  const b = breakerOf(s, key);
+  if (b.probe === key) b.probe = null;
+  transition(s, key, b, 'closed', 0, 0);
+  const remaining = hasExpiry ? (expiresAt - now) / 1000 : undefined;
+  s.events.push(`success ${key} ${flight.reason} took=${now - flight.startedAt} left=${remaining}`);
+  s.events.push(`coalesced ${key} ${flight.reason} waiters=${flight.waiters} ok=true`);
+  settleWaiters(s, flight.mintId, { ok: true, mintId, source: 'flight', at: now });
+}
+
+const CODES: Record<ErrorKind, string | null> = {
+  mint: 'E_MINT',
+  timeout: 'SLUICE_MINT_TIMEOUT',
+  closed: 'SLUICE_PROVIDER_CLOSED',
+  breaker: 'SLUICE_BREAKER_OPEN',
+  invalid: 'SLUICE_INVALID_CREDENTIAL',
+  expired: 'SLUICE_MINTED_CREDENTIAL_EXPIRED',
+  abort: null,
+};
+
+function failFlight(s: ModelState, key: string, error: ErrorKind): void {
+  const cell = s.cells[key] as Cell;
+  const flight = cell.flight as Flight;
+  cell.flight = null;
+  const b = breakerOf(s, key);
+  b.lastError = { code: CODES[error], at: s.now };
+  if (b.probe === key) b.probe = null;
+  const failures = b.failures + 1;
+  if (b.state !== 'closed' || failures >= s.config.failureThreshold) {
+    transition(s, key, b, 'open', failures, s.now);
+  } else {
+    transition(s, key, b, 'closed', failures, 0);
+  }
+  const cached = cell.cached;
+  const left = cached === null || !cached.hasExpiry ? undefined : (cached.expiresAt - s.now) / 1000;
+  s.events.push(
+    `failure ${key} ${flight.reason} took=${s.now - flight.startedAt} code=${CODES[error]} cached=${left}`,
+  );
+  s.events.push(`coalesced ${key} ${flight.reason} waiters=${flight.waiters} ok=false`);
+  settleWaiters(s, flight.mintId, {
+    ok: false,
+    error,
+    flightMintId: flight.mintId,
+    retryAfterMs: null,
+  });
+}
+
+function settleWaiters(s: ModelState, mintId: number, result: Result): void {
+  for (const caller of s.callers) if (caller.pendingOn === mintId) done(caller, result);
+}
+
+/** Closes the key's cell: gives up its probe, drops its credential, fails its flight. */
+function closeCell(s: ModelState, key: string): void {
+  const cell = s.cells[key] as Cell;
+  cell.closed = true;
+  const b = breakerOf(s, key);
+  if (b.probe === key) {
+    b.probe = null;
+    if (b.state === 'half-open')
+      transition(s, key, b, 'open', b.failures, s.now - s.config.cooldownMs);
+  }
+  cell.cached = null;
+  cell.previous = null;
+  const flight = cell.flight;
+  cell.flight = null;
+  if (flight !== null) s.queued.push({ mintId: flight.mintId, kind: 'closed' });
+}
+
+/** `close()`: every key, least recently used first. */
+export function close(state: ModelState): ModelState {
+  if (state.closed) return state;
+  const s = copy(state);
+  s.closed = true;
+  for (const key of Object.keys(s.cells)) closeCell(s, key);
+  if (s.config.keyed) s.cells = {};
+  return s;
+}
+
+/** Keyed `delete(key)`. */
+export function deleteKey(state: ModelState, key: string): { state: ModelState; deleted: boolean } {
+  if (state.cells[key] === undefined) return { state, deleted: false };
+  const s = copy(state);
+  closeCell(s, key);
+  delete s.cells[key];
+  return { state: s, deleted: true };
+}
+
+/** The wall clock is set to `now`; timers keep their remaining delays. */
+export function setNow(state: ModelState, now: number): ModelState {
+  const s = copy(state);
+  s.now = now;
+  return s;
+}
+
+/** `ms` pass on both clocks; mint timeouts fire on the way, in the order they were set. */
+export function advance(state: ModelState, ms: number): ModelState {
+  const s = copy(state);
+  let left = ms;
+  for (;;) {
+    let next: { key: string; flight: Flight } | null = null;
+    for (const [key, cell] of Object.entries(s.cells)) {
+      const f = cell.flight;
+      if (f === null || f.remainingMs > left) continue;
+      if (
+        next === null ||
+        f.remainingMs < next.flight.remainingMs ||
+        (f.remainingMs === next.flight.remainingMs && f.seq < next.flight.seq)
+      ) {
+        next = { key, flight: f };
+      }
+    }
+    if (next === null) break;
+    const step = next.flight.remainingMs;
+    elapse(s, step);
+    left -= step;
+    failFlight(s, next.key, 'timeout');
+  }
+  elapse(s, left);
+  return s;
+}
+
+function elapse(s: ModelState, ms: number): void {
+  s.now += ms;
+  for (const cell of Object.values(s.cells))
+    if (cell.flight !== null) cell.flight.remainingMs -= ms;
+}
+
+/** The expected `snapshot(key)`, or undefined when the keyed provider holds no such key. */
+export function snapshot(s: ModelState, key: string) {
+  const cell = s.cells[key];
+  if (cell === undefined) return undefined;
+  const b = breakerOf(s, key);
+  const d = decision(s, key);
+  const c = cell.cached;
+  return {
+    status: cell.closed ? 'closed' : d === 'missing' ? 'empty' : d,
+    issuedAt: c === null ? null : c.issuedAt,
+    expiresAt: c === null || !Number.isFinite(c.expiresAt) ? null : c.expiresAt,
+    refreshDueAt: c === null || !Number.isFinite(c.dueAt) ? null : c.dueAt,
+    mintInFlight: cell.flight !== null,
+    waiters: cell.flight?.waiters ?? 0,
+    breaker: {
+      state: b.state,
+      failures: b.failures,
+      retryAfterMs: retryAfter(b, s.now, s.config.cooldownMs),
+    },
+    lastError: b.lastError,
+  };
+}
+
+/** Mints the test may still settle (in flight, timed out or aborted, not yet settled). */
+export function unsettledMints(s: ModelState): number[] {
+  const ids: number[] = [];
+  s.mints.forEach((m, id) => {
+    if (!m.settledByTest) ids.push(id);
+  });
+  return ids;
+}
+
+/** The mint in flight for `key`, if any. */
+export function flightOf(
+  s: ModelState,
+  key: string,
+): { mintId: number; remainingMs: number } | null {
+  const f = s.cells[key]?.flight;
+  return f === null || f === undefined ? null : { mintId: f.mintId, remainingMs: f.remainingMs };
+}
+
+/** Callers with a live signal that have not aborted yet. */
+export function abortableCallers(s: ModelState): number[] {
+  const ids: number[] = [];
+  s.callers.forEach((c, i) => {
+    if (c.signal === 'live' && !c.aborted) ids.push(i);
+  });
+  return ids;
+}
