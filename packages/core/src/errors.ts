@@ -26,30 +26,25 @@ export interface SluiceErrorOptions {
  * The base of every error Sluice raises. Check it with {@link isSluiceError} rather than
  * `instanceof`, so errors from a second copy of the package still match.
  */
-export class SluiceError extends Error {
-  /** Stable, machine-readable code; switch on this, never on the message. */
-  readonly code: SluiceErrorCode;
+export class SluiceError<C extends string = SluiceErrorCode> extends Error {
+  /**
+   * Stable, machine-readable code; switch on this, never on the message. Every code starts
+   * with `SLUICE_`; adapter packages add their own (`SLUICE_TLS_...`).
+   */
+  readonly code: C;
 
-  constructor(code: SluiceErrorCode, message: string, options?: SluiceErrorOptions) {
+  constructor(code: C, message: string, options?: SluiceErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.name = new.target.name;
   }
 }
 
-const CODES: ReadonlySet<string> = new Set<SluiceErrorCode>([
-  'SLUICE_BREAKER_OPEN',
-  'SLUICE_MINT_TIMEOUT',
-  'SLUICE_MINTED_CREDENTIAL_EXPIRED',
-  'SLUICE_INVALID_CREDENTIAL',
-  'SLUICE_INVALID_OPTION',
-  'SLUICE_PROVIDER_CLOSED',
-  'SLUICE_MAX_WAIT',
-]);
-
 /**
- * True when `error` is a Sluice error, optionally with the given code. Works across
- * duplicate copies of the package because it checks the `code`, not the class.
+ * True when `error` is a Sluice error (its `code` starts with `SLUICE_`, including the codes
+ * of adapter packages), optionally with the given code; narrows to the class behind a core
+ * code. Works across duplicate copies of the packages because it checks the `code`, not the
+ * class.
  *
  * @example
  * ```ts
@@ -57,13 +52,16 @@ const CODES: ReadonlySet<string> = new Set<SluiceErrorCode>([
  * catch (e) { if (isSluiceError(e, 'SLUICE_BREAKER_OPEN')) retryLater(e.retryAfterMs); }
  * ```
  */
-export function isSluiceError<C extends SluiceErrorCode = SluiceErrorCode>(
+export function isSluiceError(error: unknown): error is SluiceError<string>;
+export function isSluiceError<C extends SluiceErrorCode>(
   error: unknown,
-  code?: C,
-): error is SluiceErrorByCode[C] {
+  code: C,
+): error is SluiceErrorByCode[C];
+export function isSluiceError<C extends string>(error: unknown, code: C): error is SluiceError<C>;
+export function isSluiceError(error: unknown, code?: string): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const actual = (error as { code?: unknown }).code;
-  if (typeof actual !== 'string' || !CODES.has(actual)) return false;
+  if (typeof actual !== 'string' || !actual.startsWith('SLUICE_')) return false;
   return code === undefined || actual === code;
 }
 

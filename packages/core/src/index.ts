@@ -61,6 +61,7 @@ export {
   poll,
   pollDelayMs,
 } from './poll.js';
+export { raceSignal } from './race-signal.js';
 export {
   type CredentialSchedule,
   computeRefreshDueAt,
@@ -82,6 +83,7 @@ export {
   type BreakerStateChangeEvent,
   type CoalescedEvent,
   combineReporters,
+  errorCode,
   type MintReason,
   type RefreshFailureEvent,
   type RefreshStartEvent,

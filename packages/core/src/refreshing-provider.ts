@@ -21,9 +21,9 @@ import {
   MintTimeoutError,
   ProviderClosedError,
 } from './errors.js';
-import { raceSignal } from './internal/abort.js';
 import { startTimer, stopTimer, type TimerHandle } from './internal/timers.js';
 import { type RefreshPolicyOptions, type ResolvedPolicy, resolvePolicy } from './policy-options.js';
+import { raceSignal } from './race-signal.js';
 import { type CredentialSchedule, decideServe, scheduleCredential } from './refresh-policy.js';
 import { errorCode, type MintReason } from './reporter.js';
 import { SingleFlight } from './single-flight.js';

@@ -117,7 +117,10 @@ export function combineReporters(...reporters: ReadonlyArray<Reporter | undefine
   return combined as Reporter;
 }
 
-/** The code of an error, if it has a string `code`. @internal */
+/**
+ * The `code` of an error when it is a string (Sluice codes, Node system errors such as
+ * `ECONNRESET`), else `undefined`. Safe on any thrown value.
+ */
 export function errorCode(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const code = (error as { code?: unknown }).code;

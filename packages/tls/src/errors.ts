@@ -4,6 +4,8 @@
  * `MintTimeoutError`, `ProviderClosedError`) reach the handshake callback unchanged.
  */
 
+import { SluiceError } from '@sluice/core';
+
 /** The stable codes of the errors `@sluice/tls` raises. */
 export type TlsErrorCode =
   | 'SLUICE_TLS_SERVERNAME_INVALID'
@@ -11,27 +13,12 @@ export type TlsErrorCode =
   | 'SLUICE_TLS_HANDSHAKE_TIMEOUT'
   | 'SLUICE_TLS_CERTIFICATE_EXPIRED';
 
-const CODES: ReadonlySet<string> = new Set<TlsErrorCode>([
-  'SLUICE_TLS_SERVERNAME_INVALID',
-  'SLUICE_TLS_SERVERNAME_REFUSED',
-  'SLUICE_TLS_HANDSHAKE_TIMEOUT',
-  'SLUICE_TLS_CERTIFICATE_EXPIRED',
-]);
-
 /**
- * The base of every error `@sluice/tls` raises. Check it with {@link isTlsError} rather than
+ * The base of every error `@sluice/tls` raises: a `SluiceError` with a `SLUICE_TLS_` code, so
+ * core's `isSluiceError` matches it too. Check it with {@link isTlsError} rather than
  * `instanceof`, so errors from a second copy of the package still match.
  */
-export class TlsError extends Error {
-  /** Stable, machine-readable code; switch on this, never on the message. */
-  readonly code: TlsErrorCode;
-
-  constructor(code: TlsErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.name = new.target.name;
-  }
-}
+export class TlsError extends SluiceError<TlsErrorCode> {}
 
 /**
  * The SNI servername is not a valid DNS hostname (empty, too long, an IP literal, non-ASCII,
@@ -134,6 +121,6 @@ export function isTlsError<C extends TlsErrorCode>(
 ): error is TlsError & { code: C } {
   if (typeof error !== 'object' || error === null) return false;
   const actual = (error as { code?: unknown }).code;
-  if (typeof actual !== 'string' || !CODES.has(actual)) return false;
+  if (typeof actual !== 'string' || !actual.startsWith('SLUICE_TLS_')) return false;
   return code === undefined || actual === code;
 }

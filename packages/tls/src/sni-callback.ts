@@ -8,12 +8,14 @@ import type { SecureContext } from 'node:tls';
 import {
   type Credential,
   createKeyedProvider,
+  errorCode,
   InvalidOptionError,
   type KeyedMint,
   type KeyedProvider,
   type KeyedProviderOptions,
   ProviderClosedError,
   type Reporter,
+  raceSignal,
 } from '@sluice/core';
 import {
   CertificateExpiredError,
@@ -21,7 +23,6 @@ import {
   ServernameInvalidError,
   ServernameRefusedError,
 } from './errors.js';
-import { raceSignal } from './internal/abort.js';
 import {
   type CertificateContextOptions,
   SecureContextCache,
@@ -419,12 +420,6 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
     value !== null &&
     typeof (value as { then?: unknown }).then === 'function'
   );
-}
-
-function errorCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' ? code : undefined;
 }
 
 /** The reporter's hook bound and made safe (a throw is swallowed), or undefined. */

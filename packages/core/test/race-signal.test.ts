@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { raceSignal } from '../../src/internal/abort.js';
-import { deferred, settle } from '../support/fake-clock.js';
+import { raceSignal } from '../src/race-signal.js';
+import { deferred, settle } from './support/fake-clock.js';
 
 /** An AbortController whose signal counts its live 'abort' listeners. */
 function countingController() {
