@@ -249,7 +249,7 @@ class Keyed<K, T> implements KeyedProvider<K, T> {
     if (this.#closed) return;
     this.#closed = true;
     this.#stopSweep?.();
-    const entries = [...this.#entries.values()];
+    const entries = [...this.#recency]; // least recently used first
     this.#entries.clear();
     this.#recency.clear();
     for (const entry of entries) entry.cell.close();

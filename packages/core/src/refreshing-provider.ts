@@ -153,6 +153,8 @@ export function createBreakerBox(): BreakerBox {
 
 const NEVER = Number.NEGATIVE_INFINITY;
 const MAX_TIMER_MS = 2_147_483_647;
+/** The least delay before a refresh timer refused by the breaker fires again. */
+const TIMER_RETRY_MIN_MS = 1_000;
 const noop = (): void => {};
 const valueOfCredential = <T>(credential: Credential<T>): T => credential.value;
 
@@ -358,8 +360,8 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
   ): Promise<T | Credential<T>> {
     let shared = this.#flight.join();
     if (shared === undefined) {
-      const refusal = this.#admit(now);
-      if (refusal !== undefined) return Promise.reject(refusal);
+      const refusedForMs = this.#admit(now);
+      if (refusedForMs !== undefined) return Promise.reject(this.#breakerOpenError(refusedForMs));
       const started = this.#startMint(reason, now);
       shared = this.#flight.join() ?? started;
     }
@@ -382,12 +384,15 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     this.#startMint('proactive', now);
   }
 
-  /** Asks the breaker; commits its next state. Returns the refusal error, if refused. */
-  #admit(now: number): BreakerOpenError | undefined {
+  /**
+   * Asks the breaker; commits its next state. Returns undefined when admitted, else the
+   * milliseconds until a probe is admitted (no error is built: background refreshes ask on
+   * every due access while the breaker is open).
+   */
+  #admit(now: number): number | undefined {
     const box = this.#box;
     if (box.state.state === 'half-open' && box.probe !== undefined && box.probe !== this) {
-      // A shared breaker is probing through another key: fail fast, the probe decides.
-      return new BreakerOpenError(0, { cause: box.lastError, name: this.#policy.name });
+      return 0; // a shared breaker is probing through another key: the probe decides
     }
     const admission = admitMint(box.state, now, this.#policy.breaker);
     this.#setBreaker(admission.next);
@@ -395,8 +400,13 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
       if (admission.next.state === 'half-open') box.probe = this;
       return undefined;
     }
-    return new BreakerOpenError(admission.retryAfterMs, {
-      cause: box.lastError,
+    return admission.retryAfterMs;
+  }
+
+  /** The error a caller gets when the breaker refuses a mint it must wait for. */
+  #breakerOpenError(retryAfterMs: number): BreakerOpenError {
+    return new BreakerOpenError(retryAfterMs, {
+      cause: this.#box.lastError,
       name: this.#policy.name,
     });
   }
@@ -554,9 +564,15 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
       this.#arm((this.#schedule as CredentialSchedule).dueAt, now);
       return;
     }
-    const refusal = this.#admit(now);
-    if (refusal !== undefined) {
-      this.#arm(now + refusal.retryAfterMs, now);
+    const refusedForMs = this.#admit(now);
+    if (refusedForMs !== undefined) {
+      // 0 means another key of a shared breaker is probing: wait, never spin.
+      const waitMs = Math.max(
+        refusedForMs,
+        this.#policy.timing.minRefreshIntervalMs,
+        TIMER_RETRY_MIN_MS,
+      );
+      this.#arm(now + waitMs, now);
       return;
     }
     const reason: MintReason =

@@ -247,6 +247,44 @@ describe('keyed provider: breaker scope', () => {
   });
 });
 
+describe('keyed provider: shared breaker with refresh timers', () => {
+  it("a key's refresh timer never spins while another key holds the shared probe", async () => {
+    const { provider, calls, resolve, reject } = keyed({
+      breakerScope: 'shared',
+      schedule: 'timer',
+      breaker: { failureThreshold: 1, cooldownMs: 60_000 },
+      minRefreshIntervalMs: 0,
+    });
+    for (const key of ['a', 'b']) {
+      const p = provider.get(key);
+      resolve(key, `${key}-token`, 100_000);
+      await p;
+    }
+    const failed = settle(provider.refresh('a'));
+    reject('a', new Error('down'));
+    await failed;
+    await clock.tickAsync(60_000);
+    const probe = provider.refresh('a'); // a holds the probe; b's timer fires meanwhile
+    const before = calls.length;
+    const fired = { count: 0 };
+    const original = globalThis.setTimeout;
+    globalThis.setTimeout = ((fn: () => void, ms: number) => {
+      fired.count++;
+      return original(fn, ms);
+    }) as typeof setTimeout;
+    try {
+      await clock.tickAsync(15_000); // b falls due at 70 s (floor 30 s of 100 s); watch 5 s past
+    } finally {
+      globalThis.setTimeout = original;
+    }
+    expect(fired.count).toBeLessThan(20);
+    expect(calls.length).toBe(before);
+    resolve('a');
+    await probe;
+    provider.close();
+  });
+});
+
 describe('keyed provider: keys', () => {
   it('refuses a non-string key without keyOf, naming the problem', async () => {
     const provider = createKeyedProvider<unknown, string>({ mint: () => ({ value: 'v' }) });
