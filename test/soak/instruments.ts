@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { availableParallelism, cpus } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
+import { mulberry32 } from '../bench/src/compare/prng.js';
 
 type Listener = ((event: Event) => void) | { handleEvent(event: Event): void };
 type ListenerOptions = { once?: boolean; capture?: boolean } | boolean;
@@ -246,13 +247,4 @@ export function describeEnvironment(): Environment {
 }
 
 /** A small, fast, seedable PRNG (mulberry32), so every soak run makes the same choices. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export const seededRandom = mulberry32;

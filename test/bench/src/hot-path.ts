@@ -15,7 +15,7 @@
 
 import { createRefreshingProvider, type RefreshingProvider } from '@sluice/core';
 import { do_not_optimize, measure } from 'mitata';
-import { collectGarbage, heapUsedBytes } from './heap.js';
+import { bytesPerOp } from './allocation.js';
 import { median, round } from './stats.js';
 
 /** How long and how often to measure. */
@@ -172,33 +172,6 @@ async function createFixture(): Promise<Fixture> {
       injected.close();
     },
   };
-}
-
-async function runOps(testCase: Case, count: number): Promise<void> {
-  const { op } = testCase;
-  if (testCase.async) {
-    for (let i = 0; i < count; i++) await op();
-  } else {
-    for (let i = 0; i < count; i++) op();
-  }
-}
-
-async function allocatedBytes(testCase: Case, count: number): Promise<number> {
-  collectGarbage();
-  const before = heapUsedBytes();
-  await runOps(testCase, count);
-  return heapUsedBytes() - before;
-}
-
-async function bytesPerOp(testCase: Case, ops: number, repeats: number): Promise<number> {
-  for (let i = 0; i < 5; i++) await runOps(testCase, ops); // warm up the loop and the op
-  const samples: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const empty = await allocatedBytes(testCase, 0);
-    const full = await allocatedBytes(testCase, ops);
-    samples.push((full - empty) / ops);
-  }
-  return median(samples);
 }
 
 const RATIOS: readonly { label: string; subject: CaseId; baseline: CaseId }[] = [
