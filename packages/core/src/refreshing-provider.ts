@@ -193,27 +193,12 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
   }
 
   get(options?: CallOptions): Promise<T> {
-    const clock = this.#policy.now;
-    const now = clock === undefined ? Date.now() : clock();
-    if (
-      now < this.#fastUntil &&
-      now >= this.#issuedAt &&
-      (options === undefined || options.signal?.aborted !== true)
-    ) {
-      return this.#valuePromise as Promise<T>;
-    }
-    return this.#slowPath(now, options, false) as Promise<T>;
+    return this.getAt(this.#now(), options);
   }
 
   /** As {@link get}, with the clock already read by the caller (a keyed provider). @internal */
   getAt(now: number, options: CallOptions | undefined): Promise<T> {
-    if (
-      now < this.#fastUntil &&
-      now >= this.#issuedAt &&
-      (options === undefined || options.signal?.aborted !== true)
-    ) {
-      return this.#valuePromise as Promise<T>;
-    }
+    if (this.#servesCached(now, options)) return this.#valuePromise as Promise<T>;
     return this.#slowPath(now, options, false) as Promise<T>;
   }
 
@@ -223,14 +208,20 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
 
   /** As {@link getCredential}, with the clock already read by the caller. @internal */
   getCredentialAt(now: number, options: CallOptions | undefined): Promise<Credential<T>> {
-    if (
+    if (this.#servesCached(now, options)) return this.#credentialPromise as Promise<Credential<T>>;
+    return this.#slowPath(now, options, true) as Promise<Credential<T>>;
+  }
+
+  /**
+   * The hot path's whole decision: fresh, the clock has not stepped back, and the caller has
+   * not already given up. Everything else goes through {@link decideServe}.
+   */
+  #servesCached(now: number, options: CallOptions | undefined): boolean {
+    return (
       now < this.#fastUntil &&
       now >= this.#issuedAt &&
       (options === undefined || options.signal?.aborted !== true)
-    ) {
-      return this.#credentialPromise as Promise<Credential<T>>;
-    }
-    return this.#slowPath(now, options, true) as Promise<Credential<T>>;
+    );
   }
 
   peek(): Credential<T> | undefined {
