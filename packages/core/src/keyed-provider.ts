@@ -6,18 +6,12 @@
 
 import type { Credential } from './credential.js';
 import { InvalidOptionError } from './errors.js';
+import { type BreakerBox, createBreakerBox, ProviderCell } from './internal/provider-cell.js';
 import { RecencyList, type RecencyNode } from './internal/recency-list.js';
 import { Semaphore } from './internal/semaphore.js';
 import { startTimer, stopTimer, type TimerHandle } from './internal/timers.js';
 import { type RefreshPolicyOptions, type ResolvedPolicy, resolvePolicy } from './policy-options.js';
-import {
-  type BreakerBox,
-  type CallOptions,
-  createBreakerBox,
-  type MintContext,
-  ProviderCell,
-  type ProviderSnapshot,
-} from './refreshing-provider.js';
+import type { CallOptions, MintContext, ProviderSnapshot } from './refreshing-provider.js';
 
 /** Obtains a new credential for `key`. */
 export type KeyedMint<K, T> = (
