@@ -4,8 +4,6 @@
  * the AbortSignal methods when it uses them, so wrapping the globals sees every call it makes.
  */
 
-import { execFileSync } from 'node:child_process';
-import { availableParallelism, cpus } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import { mulberry32 } from '../bench/src/compare/prng.js';
 
@@ -209,42 +207,8 @@ export async function heapAfterGc(): Promise<number> {
   return getHeapStatistics().used_heap_size;
 }
 
-/** Where and when the soak ran. */
-export interface Environment {
-  readonly date: string;
-  readonly commit: string | null;
-  readonly dirty: boolean | null;
-  readonly node: string;
-  readonly v8: string;
-  readonly platform: string;
-  readonly cpu: string;
-  readonly cores: number;
-}
-
-function git(args: readonly string[]): string | null {
-  try {
-    return execFileSync('git', args, {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-  } catch {
-    return null;
-  }
-}
-
-export function describeEnvironment(): Environment {
-  const status = git(['status', '--porcelain']);
-  return {
-    date: new Date().toISOString(),
-    commit: git(['rev-parse', '--short', 'HEAD']),
-    dirty: status === null ? null : status.length > 0,
-    node: process.version,
-    v8: process.versions.v8,
-    platform: `${process.platform}-${process.arch}`,
-    cpu: cpus()[0]?.model.trim() ?? 'unknown',
-    cores: availableParallelism(),
-  };
-}
+/** Where and when the soak ran: the same header the benchmarks record. */
+export { describeEnvironment, type Environment } from '../bench/src/environment.js';
 
 /** A small, fast, seedable PRNG (mulberry32), so every soak run makes the same choices. */
 export const seededRandom = mulberry32;

@@ -27,6 +27,7 @@ import {
   settle,
   type TestClock,
 } from './support/fake-clock.js';
+import { manualMint } from './support/manual-mint.js';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
@@ -40,26 +41,6 @@ beforeEach(() => {
 afterEach(() => {
   clock.uninstall();
 });
-
-interface MintCall {
-  readonly context: MintContext<string>;
-  readonly deferred: Deferred<Credential<string>>;
-}
-
-function manualMint() {
-  const calls: MintCall[] = [];
-  const mint = (context: MintContext<string>) => {
-    const d = deferred<Credential<string>>();
-    calls.push({ context, deferred: d });
-    return d.promise;
-  };
-  const last = (): MintCall => {
-    const call = calls.at(-1);
-    if (call === undefined) throw new Error('no mint call yet');
-    return call;
-  };
-  return { mint, calls, last };
-}
 
 /** An eager provider whose first mint returned `token-1` for an hour. */
 async function started(options: Partial<RefreshingProviderOptions<string>> = {}) {

@@ -11,20 +11,12 @@ import {
 } from '../src/errors.js';
 import {
   createRefreshingProvider,
-  type MintContext,
   type RefreshingProvider,
   type RefreshingProviderOptions,
 } from '../src/refreshing-provider.js';
 import type { Reporter } from '../src/reporter.js';
-import {
-  type Deferred,
-  deferred,
-  flush,
-  installClock,
-  START,
-  settle,
-  type TestClock,
-} from './support/fake-clock.js';
+import { flush, installClock, START, settle, type TestClock } from './support/fake-clock.js';
+import { manualMint } from './support/manual-mint.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -36,30 +28,6 @@ beforeEach(() => {
 afterEach(() => {
   clock.uninstall();
 });
-
-interface MintCall<T> {
-  readonly context: MintContext<T>;
-  readonly deferred: Deferred<Credential<T>>;
-}
-
-/** A mint whose every call waits on a deferred the test settles. */
-function manualMint<T = string>() {
-  const calls: MintCall<T>[] = [];
-  const mint = (context: MintContext<T>) => {
-    const d = deferred<Credential<T>>();
-    calls.push({ context, deferred: d });
-    return d.promise;
-  };
-  return {
-    mint,
-    calls,
-    last: (): MintCall<T> => {
-      const call = calls.at(-1);
-      if (call === undefined) throw new Error('no mint call yet');
-      return call;
-    },
-  };
-}
 
 /** A provider whose eager first mint returned `value` living `lifetimeMs`. */
 async function started(
