@@ -14,7 +14,9 @@ export type SluiceErrorCode =
   | 'SLUICE_INVALID_CREDENTIAL'
   | 'SLUICE_INVALID_OPTION'
   | 'SLUICE_PROVIDER_CLOSED'
-  | 'SLUICE_MAX_WAIT';
+  | 'SLUICE_MAX_WAIT'
+  | 'SLUICE_INVALID_CLOCK'
+  | 'SLUICE_KEYS_BUSY';
 
 /** Options accepted by every {@link SluiceError} constructor. */
 export interface SluiceErrorOptions {
@@ -182,6 +184,42 @@ export class MaxWaitError extends SluiceError {
   }
 }
 
+/**
+ * The injected clock (`now`) threw or returned something other than a finite number of epoch
+ * milliseconds, so Sluice cannot tell whether a credential is still valid. The call fails
+ * with this error instead of risking an expired credential; `cause` is what the clock threw.
+ */
+export class InvalidClockError extends SluiceError {
+  declare readonly code: 'SLUICE_INVALID_CLOCK';
+
+  constructor(problem: string, options?: SluiceErrorOptions & { name?: string }) {
+    super(
+      'SLUICE_INVALID_CLOCK',
+      `${label(options?.name)}the clock (\`now\` option) ${problem}; expected a finite number of epoch milliseconds`,
+      options,
+    );
+  }
+}
+
+/**
+ * A keyed provider holds `maxKeys` keys and every one of them has callers waiting on its
+ * mint, so a new key cannot be added without failing those callers. Retry later, or raise
+ * `maxKeys`.
+ */
+export class KeysBusyError extends SluiceError {
+  declare readonly code: 'SLUICE_KEYS_BUSY';
+  /** The `maxKeys` option that was reached. */
+  readonly maxKeys: number;
+
+  constructor(maxKeys: number, options?: { name?: string }) {
+    super(
+      'SLUICE_KEYS_BUSY',
+      `${label(options?.name)}all ${maxKeys} keys (maxKeys) have callers waiting on their mints; a new key cannot be added until one settles`,
+    );
+    this.maxKeys = maxKeys;
+  }
+}
+
 /** The error class behind each code, so {@link isSluiceError} narrows to its fields. */
 export interface SluiceErrorByCode {
   SLUICE_BREAKER_OPEN: BreakerOpenError;
@@ -191,6 +229,8 @@ export interface SluiceErrorByCode {
   SLUICE_INVALID_OPTION: InvalidOptionError;
   SLUICE_PROVIDER_CLOSED: ProviderClosedError;
   SLUICE_MAX_WAIT: MaxWaitError;
+  SLUICE_INVALID_CLOCK: InvalidClockError;
+  SLUICE_KEYS_BUSY: KeysBusyError;
 }
 
 function label(name: string | undefined): string {
@@ -207,8 +247,12 @@ function describe(value: unknown): string {
     case 'number':
     case 'boolean':
     case 'undefined':
-    case 'bigint':
       return String(value);
+    case 'bigint': {
+      // Same rule as strings: a long one may be a secret (a key, an account number).
+      const digits = String(value);
+      return digits.length > 16 ? `a bigint of ${digits.length} digits` : `${digits}n`;
+    }
     case 'function':
       return 'a function';
     case 'symbol':

@@ -24,9 +24,11 @@ export {
 } from './credential.js';
 export {
   BreakerOpenError,
+  InvalidClockError,
   InvalidCredentialError,
   InvalidOptionError,
   isSluiceError,
+  KeysBusyError,
   MaxWaitError,
   MintedCredentialExpiredError,
   MintTimeoutError,
@@ -50,7 +52,7 @@ export {
   type Sweep,
   type SweepOptions,
 } from './keyed-provider.js';
-export type { RefreshPolicyOptions, RefreshSchedule } from './policy-options.js';
+export type { RefreshPolicyOptions, RefreshSchedule, Timers } from './policy-options.js';
 export {
   jitterDelayMs,
   type PollAttempt,
@@ -84,10 +86,15 @@ export {
   type CoalescedEvent,
   combineReporters,
   errorCode,
+  type InvalidateRefusedEvent,
+  type KeyDroppedEvent,
+  type KeyDropReason,
   type MintReason,
+  REPORTER_HOOKS,
   type RefreshFailureEvent,
   type RefreshStartEvent,
   type RefreshSuccessEvent,
   type Reporter,
   type ReporterEventBase,
+  type ReporterHook,
 } from './reporter.js';

@@ -12,6 +12,7 @@ import { Semaphore } from './internal/semaphore.js';
 import { startTimer, stopTimer, type TimerHandle } from './internal/timers.js';
 import { type RefreshPolicyOptions, type ResolvedPolicy, resolvePolicy } from './policy-options.js';
 import type { CallOptions, MintContext, ProviderSnapshot } from './refreshing-provider.js';
+import type { KeyDropReason } from './reporter.js';
 
 /** Obtains a new credential for `key`. */
 export type KeyedMint<K, T> = (
@@ -95,6 +96,13 @@ export interface KeyedProvider<K, T> {
   readonly size: number;
   /** Diagnostics of `key`, or `undefined` when it is not cached. */
   snapshot(key: K): KeyedSnapshot | undefined;
+  /**
+   * The string forms of the keys cached now, least recently used first. A copy: later calls
+   * do not change it. Metric backends enumerate keys with it.
+   */
+  keys(): string[];
+  /** {@link snapshot} of every key cached now, least recently used first. */
+  snapshots(): KeyedSnapshot[];
   /**
    * Refreshes due and expired keys in the background every `intervalMs` (jittered), at most
    * `concurrency` mints at once. The timer is unref'd. Starting a sweep stops the previous one.
@@ -189,7 +197,7 @@ class Keyed<K, T> implements KeyedProvider<K, T> {
     const id = this.#id(key);
     const entry = this.#entries.get(id);
     if (entry === undefined) return false;
-    this.#drop(entry);
+    this.#drop(entry, 'deleted');
     return true;
   }
 
@@ -197,6 +205,21 @@ class Keyed<K, T> implements KeyedProvider<K, T> {
     const id = this.#id(key);
     const entry = this.#live(id);
     return entry === undefined ? undefined : { ...entry.cell.snapshot(), key: id };
+  }
+
+  keys(): string[] {
+    const ids: string[] = [];
+    for (const entry of this.#recency) ids.push(entry.id);
+    return ids;
+  }
+
+  snapshots(): KeyedSnapshot[] {
+    const all: KeyedSnapshot[] = [];
+    for (const entry of [...this.#recency]) {
+      const live = this.#live(entry.id);
+      if (live !== undefined) all.push({ ...live.cell.snapshot(), key: live.id });
+    }
+    return all;
   }
 
   startSweep(options: SweepOptions): Sweep {
@@ -209,7 +232,11 @@ class Keyed<K, T> implements KeyedProvider<K, T> {
     const arm = (): void => {
       const random = this.#policy.random;
       const sample = random === undefined ? Math.random() : random();
-      timer = startTimer(() => void sweep(), intervalMs * (1 + jitter * (2 * sample - 1)));
+      timer = startTimer(
+        this.#policy.timers,
+        () => void sweep(),
+        intervalMs * (1 + jitter * (2 * sample - 1)),
+      );
     };
     const sweep = async (): Promise<void> => {
       timer = undefined;
@@ -230,7 +257,7 @@ class Keyed<K, T> implements KeyedProvider<K, T> {
     };
     const stop = (): void => {
       stopped = true;
-      stopTimer(timer);
+      stopTimer(this.#policy.timers, timer);
       timer = undefined;
       if (this.#stopSweep === stop) this.#stopSweep = undefined;
     };
@@ -288,7 +315,7 @@ class Keyed<K, T> implements KeyedProvider<K, T> {
     const entry = this.#entries.get(id);
     if (entry === undefined) return undefined;
     if (this.#idleTtlMs !== undefined && this.#now() - entry.lastUsedAt >= this.#idleTtlMs) {
-      this.#drop(entry);
+      this.#drop(entry, 'idle');
       return undefined;
     }
     return entry;
@@ -305,7 +332,7 @@ class Keyed<K, T> implements KeyedProvider<K, T> {
         this.#recency.touch(found);
         return found.cell;
       }
-      this.#drop(found);
+      this.#drop(found, 'idle');
     }
     const box = this.#sharedBox ?? createBreakerBox();
     const mint = this.#mint;
@@ -316,7 +343,7 @@ class Keyed<K, T> implements KeyedProvider<K, T> {
     }
     this.#evictIdle(now);
     while (entries.size >= this.#maxKeys) {
-      this.#drop(this.#recency.oldest as Entry<T>);
+      this.#drop(this.#recency.oldest as Entry<T>, 'lru');
     }
     const entry: Entry<T> = { id, cell, lastUsedAt: now, newer: undefined, older: undefined };
     entries.set(id, entry);
@@ -330,16 +357,18 @@ class Keyed<K, T> implements KeyedProvider<K, T> {
     if (ttl === undefined) return;
     for (let entry = this.#recency.oldest; entry !== undefined; entry = this.#recency.oldest) {
       if (now - entry.lastUsedAt < ttl) return;
-      this.#drop(entry);
+      this.#drop(entry, 'idle');
     }
   }
 
-  #drop(entry: Entry<T>): void {
+  #drop(entry: Entry<T>, reason: KeyDropReason): void {
     if (this.#entries.get(entry.id) === entry) {
       this.#entries.delete(entry.id);
       this.#recency.remove(entry);
     }
     entry.cell.close();
+    const hook = this.#policy.reporter?.onKeyDropped;
+    if (hook !== undefined) hook({ name: this.#policy.name, key: entry.id, reason });
   }
 }
 

@@ -6,10 +6,25 @@
 import type { BreakerConfig, BreakerOptions } from './circuit-breaker.js';
 import { InvalidOptionError } from './errors.js';
 import type { RefreshTiming } from './refresh-policy.js';
-import { combineReporters, type Reporter } from './reporter.js';
+import { combineReporters, REPORTER_HOOKS, type Reporter } from './reporter.js';
 
 /** How an idle provider is kept fresh. */
 export type RefreshSchedule = 'on-access' | 'timer';
+
+/**
+ * The timer functions Sluice schedules every wait with (mint timeouts, the `'timer'`
+ * schedule, keyed sweeps and idle expiry, poll waits). Inject them to drive Sluice from
+ * another scheduler: Effect's `Clock` (see `@sluice/effect`), a test scheduler, a runtime
+ * without global timers. A handle may have `ref()` / `unref()` (as Node's do); Sluice calls
+ * them when present, so a background timer never keeps the process alive while a timer a
+ * caller waits on does.
+ */
+export interface Timers {
+  /** Calls `callback` once after `delayMs` milliseconds; returns a handle for `clearTimeout`. */
+  setTimeout(callback: () => void, delayMs: number): unknown;
+  /** Cancels a timer; called at most once per handle, never with a handle already fired. */
+  clearTimeout(handle: unknown): void;
+}
 
 /** Options of the refresh policy, common to every provider. */
 export interface RefreshPolicyOptions {
@@ -59,6 +74,12 @@ export interface RefreshPolicyOptions {
    * @default () => Math.random()
    */
   random?: () => number;
+  /**
+   * The timer functions every wait is scheduled with, looked up when used.
+   * @default the global `setTimeout` / `clearTimeout`, looked up at each use (so fake timers
+   *   installed later still apply)
+   */
+  timers?: Timers;
   /** Telemetry hooks. @default no reporter */
   reporter?: Reporter;
   /** A name for telemetry and error messages. @default 'sluice' */
@@ -73,6 +94,7 @@ export interface ResolvedPolicy {
   readonly schedule: RefreshSchedule;
   readonly now: (() => number) | undefined;
   readonly random: (() => number) | undefined;
+  readonly timers: Timers | undefined;
   readonly reporter: Reporter | undefined;
   readonly name: string;
 }
@@ -99,7 +121,11 @@ export function resolvePolicy(options: RefreshPolicyOptions): ResolvedPolicy {
     );
   }
   const breakerOptions = options.breaker === undefined ? {} : options.breaker;
-  if (typeof breakerOptions !== 'object' || breakerOptions === null) {
+  if (
+    typeof breakerOptions !== 'object' ||
+    breakerOptions === null ||
+    Array.isArray(breakerOptions)
+  ) {
     throw new InvalidOptionError(
       'breaker',
       'an object { failureThreshold?, cooldownMs? }',
@@ -121,10 +147,8 @@ export function resolvePolicy(options: RefreshPolicyOptions): ResolvedPolicy {
   }
   const name = orDefault(options.name, 'sluice');
   if (typeof name !== 'string') throw new InvalidOptionError('name', 'a string', name);
-  const reporter = options.reporter;
-  if (reporter !== undefined && (typeof reporter !== 'object' || reporter === null)) {
-    throw new InvalidOptionError('reporter', 'an object with optional hook methods', reporter);
-  }
+  const reporter = checkReporter(options.reporter);
+  const timers = checkTimers(options.timers, 'timers');
   return Object.freeze({
     timing: Object.freeze({
       refreshAt,
@@ -145,6 +169,7 @@ export function resolvePolicy(options: RefreshPolicyOptions): ResolvedPolicy {
     schedule,
     now: fn(options.now, 'now'),
     random: fn(options.random, 'random'),
+    timers,
     // Hooks are read once here (own or inherited methods), so later mutation changes nothing.
     reporter: reporter === undefined ? undefined : Object.freeze(combineReporters(reporter)),
     name,
@@ -194,4 +219,45 @@ function fn(value: unknown, option: string): (() => number) | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'function') throw new InvalidOptionError(option, 'a function', value);
   return value as () => number;
+}
+
+/**
+ * Checks a reporter: an object (not an array) whose hooks, when present, are functions.
+ * @internal
+ */
+export function checkReporter(reporter: unknown, option = 'reporter'): Reporter | undefined {
+  if (reporter === undefined) return undefined;
+  if (typeof reporter !== 'object' || reporter === null || Array.isArray(reporter)) {
+    throw new InvalidOptionError(option, 'an object with optional hook methods', reporter);
+  }
+  for (const hook of REPORTER_HOOKS) {
+    const method = (reporter as Record<string, unknown>)[hook];
+    if (method !== undefined && typeof method !== 'function') {
+      throw new InvalidOptionError(`${option}.${hook}`, 'a function, or absent', method);
+    }
+  }
+  return reporter as Reporter;
+}
+
+/**
+ * Checks injected timers: an object with `setTimeout` and `clearTimeout` functions. Returns
+ * a frozen copy bound to the object, so later mutation changes nothing.
+ * @internal
+ */
+export function checkTimers(timers: unknown, option: string): Timers | undefined {
+  if (timers === undefined) return undefined;
+  if (typeof timers !== 'object' || timers === null || Array.isArray(timers)) {
+    throw new InvalidOptionError(option, 'an object { setTimeout, clearTimeout }', timers);
+  }
+  const { setTimeout: set, clearTimeout: clear } = timers as Partial<Timers>;
+  if (typeof set !== 'function') {
+    throw new InvalidOptionError(`${option}.setTimeout`, 'a function', set);
+  }
+  if (typeof clear !== 'function') {
+    throw new InvalidOptionError(`${option}.clearTimeout`, 'a function', clear);
+  }
+  return Object.freeze({
+    setTimeout: (callback: () => void, delayMs: number) => set.call(timers, callback, delayMs),
+    clearTimeout: (handle: unknown) => clear.call(timers, handle),
+  });
 }

@@ -8,6 +8,7 @@ import { InvalidOptionError, MaxWaitError } from './errors.js';
 import { sleep } from './internal/abort.js';
 import { checkPollOptions, type ResolvedPollOptions } from './internal/poll-options.js';
 import { startTimer, stopTimer, type TimerHandle } from './internal/timers.js';
+import type { Timers } from './policy-options.js';
 
 /**
  * What one attempt reports: `done` with the value, or `pending` (keep polling), optionally
@@ -71,6 +72,11 @@ export interface PollOptions {
    * @default () => Math.random()
    */
   random?: () => number;
+  /**
+   * The timer functions the waits and the deadline are scheduled with.
+   * @default the global `setTimeout` / `clearTimeout`, looked up at each use
+   */
+  timers?: Timers;
 }
 
 /** The schedule options {@link pollDelayMs} reads. */
@@ -159,13 +165,13 @@ export async function poll<T>(attempt: PollAttempt<T>, options: PollOptions = {}
   for (let count = 1; ; count += 1) {
     const remainingMs = deadline - config.now();
     if (remainingMs <= 0) throw expired(count - 1);
-    const result = await runAttempt(attempt, count, remainingMs, signal, () => expired(count));
+    const result = await runAttempt(attempt, count, remainingMs, config, () => expired(count));
     if (result.status === 'done') return result.value;
     // Keep the last transient error seen, even if later pending results carry none.
     if (result.error !== undefined) lastError = result.error;
     const leftMs = deadline - config.now();
     if (leftMs <= 0) throw expired(count);
-    await sleep(Math.min(nextWaitMs(count - 1, config), leftMs), signal);
+    await sleep(Math.min(nextWaitMs(count - 1, config), leftMs), signal, config.timers);
   }
 }
 
@@ -192,15 +198,16 @@ function runAttempt<T>(
   attempt: PollAttempt<T>,
   count: number,
   remainingMs: number,
-  signal: AbortSignal | undefined,
+  config: ResolvedPollOptions,
   expired: () => MaxWaitError,
 ): Promise<PollResult<T>> {
+  const { signal, timers } = config;
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise<PollResult<T>>((resolve, reject) => {
     const controller = new AbortController();
     let timer: TimerHandle | undefined;
     const cleanUp = (): void => {
-      stopTimer(timer);
+      stopTimer(timers, timer);
       timer = undefined;
       signal?.removeEventListener('abort', onAbort);
     };
@@ -211,7 +218,7 @@ function runAttempt<T>(
     };
     const onAbort = (): void => stop(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
-    timer = startTimer(() => stop(expired()), remainingMs, false);
+    timer = startTimer(timers, () => stop(expired()), remainingMs, false);
 
     let pending: PromiseLike<PollResult<T>> | PollResult<T>;
     try {

@@ -6,8 +6,10 @@
 import type { BreakerStateName } from './circuit-breaker.js';
 import type { Credential } from './credential.js';
 import { InvalidOptionError } from './errors.js';
+import { checkSignal } from './internal/call-options.js';
 import { createBreakerBox, ProviderCell } from './internal/provider-cell.js';
 import { type RefreshPolicyOptions, resolvePolicy } from './policy-options.js';
+import { raceSignal } from './race-signal.js';
 import type { MintReason } from './reporter.js';
 
 /** Options of a single call: `get`, `getCredential`, `refresh`. */
@@ -40,6 +42,13 @@ export interface RefreshingProviderOptions<T> extends RefreshPolicyOptions {
    * @default false
    */
   lazy?: boolean;
+  /**
+   * Cancels the eager first mint: when it aborts before that mint settles, the factory
+   * rejects with `signal.reason` and the provider is closed (which aborts the mint's own
+   * signal). Ignored with `lazy`, and once the factory has resolved.
+   * @default none
+   */
+  signal?: AbortSignal;
 }
 
 /** Plain, JSON-serialisable diagnostics of a provider. Never contains the credential. */
@@ -134,9 +143,10 @@ export async function createRefreshingProvider<T>(
   options: RefreshingProviderOptions<T>,
 ): Promise<RefreshingProvider<T>> {
   const provider = buildRefreshingProvider(options);
+  const signal = checkSignal(options.signal, 'signal');
   if (options.lazy === true) return provider;
   try {
-    await provider.start();
+    await raceSignal(provider.start(), signal);
   } catch (error) {
     provider.close();
     throw error;

@@ -65,23 +65,62 @@ export interface CoalescedEvent extends ReporterEventBase {
   readonly ok: boolean;
 }
 
-/** Telemetry hooks; every method is optional. See {@link combineReporters}. */
+/**
+ * `invalidate()` was refused by the invalidation guard: the cached credential was itself
+ * minted because of an invalidation less than `minRefreshIntervalMs` ago, so a resource
+ * server that rejects every token cannot make the provider mint on every request.
+ */
+export interface InvalidateRefusedEvent extends ReporterEventBase {
+  /** How long ago the cached credential was installed, in milliseconds. */
+  readonly credentialAgeMs: number;
+  /** Milliseconds until an invalidation of this credential is accepted. */
+  readonly retryAfterMs: number;
+}
+
+/** Why a keyed provider dropped a key. */
+export type KeyDropReason = 'lru' | 'idle' | 'deleted';
+
+/**
+ * A keyed provider dropped a key: least recently used past `maxKeys` (`'lru'`), unused for
+ * `idleTtlMs` (`'idle'`), or `delete(key)` (`'deleted'`). Not reported for `close()`.
+ * Metric backends use it to remove the key's series.
+ */
+export interface KeyDroppedEvent extends ReporterEventBase {
+  /** The dropped key's string form. */
+  readonly key: string;
+  readonly reason: KeyDropReason;
+}
+
+/**
+ * Telemetry hooks; every method is optional. Hooks run after the provider's state is
+ * consistent, never in the middle of a call, so a hook may call back into the provider
+ * (`get`, `refresh`, `invalidate`, `close`, ...). A hook that throws, or returns a promise
+ * that rejects, is ignored: telemetry never changes what callers get. See
+ * {@link combineReporters}.
+ */
 export interface Reporter {
   onRefreshStart?(event: RefreshStartEvent): void;
   onRefreshSuccess?(event: RefreshSuccessEvent): void;
   onRefreshFailure?(event: RefreshFailureEvent): void;
   onBreakerStateChange?(event: BreakerStateChangeEvent): void;
   onCoalesced?(event: CoalescedEvent): void;
+  onInvalidateRefused?(event: InvalidateRefusedEvent): void;
+  onKeyDropped?(event: KeyDroppedEvent): void;
 }
 
-type Hook = keyof Reporter;
-const HOOKS: readonly Hook[] = [
+/** The name of a reporter hook. */
+export type ReporterHook = keyof Reporter;
+
+/** Every hook a {@link Reporter} may have, in a stable order. */
+export const REPORTER_HOOKS: readonly ReporterHook[] = Object.freeze([
   'onRefreshStart',
   'onRefreshSuccess',
   'onRefreshFailure',
   'onBreakerStateChange',
   'onCoalesced',
-];
+  'onInvalidateRefused',
+  'onKeyDropped',
+] as const);
 
 /**
  * One reporter that forwards every event to each of `reporters` in order. A hook is present
@@ -96,18 +135,18 @@ const HOOKS: readonly Hook[] = [
 export function combineReporters(...reporters: ReadonlyArray<Reporter | undefined>): Reporter {
   const present = reporters.filter((r): r is Reporter => r !== undefined);
   const combined: Record<string, (event: never) => void> = {};
-  for (const hook of HOOKS) {
+  for (const hook of REPORTER_HOOKS) {
     // Each hook function is read once, here: replacing a method later changes nothing.
-    const calls: Array<(event: never) => void> = [];
+    const calls: Array<(event: never) => unknown> = [];
     for (const reporter of present) {
-      const fn = reporter[hook] as ((event: never) => void) | undefined;
+      const fn = reporter[hook] as ((event: never) => unknown) | undefined;
       if (typeof fn === 'function') calls.push((event) => fn.call(reporter, event));
     }
     if (calls.length === 0) continue;
     combined[hook] = (event: never) => {
       for (const call of calls) {
         try {
-          call(event);
+          ignoreRejection(call(event));
         } catch {
           // A reporter must never change what callers get; its failure is its own business.
         }
@@ -125,4 +164,23 @@ export function errorCode(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' ? code : undefined;
+}
+
+const noop = (): void => {};
+
+/**
+ * Marks whatever a hook returned as handled when it is a promise or a thenable, so an async
+ * hook that rejects is never an unhandled rejection. Never throws, even for a thenable whose
+ * `then` getter throws.
+ * @internal
+ */
+export function ignoreRejection(result: unknown): void {
+  if (result === undefined || result === null) return;
+  if (typeof result !== 'object' && typeof result !== 'function') return;
+  try {
+    // Adopting it in a native promise reads `then` safely (a throwing getter rejects).
+    new Promise<unknown>((resolve) => resolve(result)).then(undefined, noop);
+  } catch {
+    // Nothing a hook returns may escape.
+  }
 }

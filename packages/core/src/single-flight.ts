@@ -7,6 +7,7 @@
  */
 
 import { startTimer, stopTimer, type TimerHandle } from './internal/timers.js';
+import type { Timers } from './policy-options.js';
 
 /** How a flight turns its work's outcome into the value its waiters receive. */
 export interface FlightSettlement<T> {
@@ -25,6 +26,8 @@ export interface FlightOptions {
   readonly timeoutMs: number;
   /** Builds the error of a timed-out flight. */
   readonly timeoutError: () => unknown;
+  /** The timer functions; the globals when absent. */
+  readonly timers?: Timers | undefined;
 }
 
 interface Flight<T> {
@@ -100,7 +103,7 @@ export class SingleFlight<T> {
     const finish = (): boolean => {
       if (flight.done) return false;
       flight.done = true;
-      stopTimer(flight.timer);
+      stopTimer(options.timers, flight.timer);
       flight.timer = undefined;
       if (this.#current === flight) this.#current = undefined;
       return true;
@@ -125,7 +128,11 @@ export class SingleFlight<T> {
     };
 
     this.#current = flight;
-    flight.timer = startTimer(() => flight.fail(options.timeoutError()), options.timeoutMs);
+    flight.timer = startTimer(
+      options.timers,
+      () => flight.fail(options.timeoutError()),
+      options.timeoutMs,
+    );
     let result: unknown;
     try {
       result = work(controller.signal);

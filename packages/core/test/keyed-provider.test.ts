@@ -433,3 +433,52 @@ describe('keyed provider: telemetry and options', () => {
     );
   });
 });
+
+describe('keyed provider: enumeration for metric backends', () => {
+  it('keys() and snapshots() list the cached keys, least recently used first', async () => {
+    const { provider, resolve } = keyed();
+    const a = provider.get('a');
+    const b = provider.get('b');
+    resolve('a');
+    resolve('b');
+    await Promise.all([a, b]);
+    await provider.get('a'); // a becomes the most recently used
+    expect(provider.keys()).toEqual(['b', 'a']);
+    const snapshots = provider.snapshots();
+    expect(snapshots.map((s) => [s.key, s.status])).toEqual([
+      ['b', 'fresh'],
+      ['a', 'fresh'],
+    ]);
+    expect(JSON.stringify(snapshots)).not.toContain('-token');
+    provider.close();
+    expect(provider.keys()).toEqual([]);
+  });
+
+  it('reports every dropped key with its reason (lru, idle, deleted), and none on close', async () => {
+    const dropped: Array<[string, string]> = [];
+    const { provider, resolve } = keyed({
+      maxKeys: 2,
+      idleTtlMs: 10 * 60_000,
+      reporter: { onKeyDropped: (e) => dropped.push([e.key, e.reason]) },
+    });
+    for (const key of ['a', 'b']) {
+      const pending = provider.get(key);
+      resolve(key);
+      await pending;
+    }
+    const c = provider.get('c'); // evicts a (least recently used)
+    resolve('c');
+    await c;
+    provider.delete('b');
+    await clock.tickAsync(10 * 60_000);
+    const d = provider.get('d'); // c has been idle for the TTL
+    resolve('d');
+    await d;
+    provider.close();
+    expect(dropped).toEqual([
+      ['a', 'lru'],
+      ['b', 'deleted'],
+      ['c', 'idle'],
+    ]);
+  });
+});

@@ -56,6 +56,8 @@ function recordingReporter() {
     onRefreshFailure: record('failure'),
     onBreakerStateChange: record('breaker'),
     onCoalesced: record('coalesced'),
+    onInvalidateRefused: record('invalidateRefused'),
+    onKeyDropped: record('keyDropped'),
   };
   return {
     reporter,
@@ -668,5 +670,105 @@ describe('types', () => {
     const { provider } = await started();
     const typed: RefreshingProvider<string> = provider;
     expect(typeof typed.get).toBe('function');
+  });
+});
+
+describe('the invalidation guard (a resource server that rejects every token)', () => {
+  it('a credential minted because of an invalidation cannot be invalidated again for minRefreshIntervalMs', async () => {
+    const { reporter, of } = recordingReporter();
+    const { provider, calls, last } = await started({ minRefreshIntervalMs: 5_000, reporter });
+    expect(provider.invalidate('token-1')).toBe(true); // minted eagerly: dropped at once
+    const next = provider.get();
+    last().deferred.resolve({ value: 'token-2', expiresAt: Date.now() + HOUR });
+    expect(await next).toBe('token-2');
+    await clock.tickAsync(1_000);
+    expect(provider.invalidate('token-2')).toBe(false); // minted for an invalidation 1 s ago
+    expect(await provider.get()).toBe('token-2');
+    expect(of('invalidateRefused')).toEqual([
+      { name: 'sluice', credentialAgeMs: 1_000, retryAfterMs: 4_000 },
+    ]);
+    await clock.tickAsync(4_000);
+    expect(provider.invalidate('token-2')).toBe(true);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('minRefreshIntervalMs: 0 turns the guard off', async () => {
+    const { provider, last } = await started({ minRefreshIntervalMs: 0 });
+    provider.invalidate();
+    const next = provider.get();
+    last().deferred.resolve({ value: 'token-2', expiresAt: Date.now() + HOUR });
+    await next;
+    expect(provider.invalidate('token-2')).toBe(true);
+  });
+});
+
+describe('injected timers', () => {
+  it('schedules the mint timeout and the refresh timer through the injected timers only', async () => {
+    const scheduled: number[] = [];
+    const pending = new Map<number, () => void>();
+    let nextId = 1;
+    const timers = {
+      setTimeout: (callback: () => void, delayMs: number) => {
+        const id = nextId++;
+        scheduled.push(delayMs);
+        pending.set(id, callback);
+        return id;
+      },
+      clearTimeout: (id: unknown) => {
+        pending.delete(id as number);
+      },
+    };
+    const m = manualMint<string>();
+    const creating = createRefreshingProvider<string>({
+      mint: m.mint,
+      random: () => 0,
+      mintTimeoutMs: 1_234,
+      schedule: 'timer',
+      timers,
+    });
+    expect(scheduled).toEqual([1_234]);
+    expect(clock.countTimers()).toBe(0); // nothing on the global timers
+    m.last().deferred.resolve({ value: 'token-1', expiresAt: Date.now() + HOUR });
+    const provider = await creating;
+    expect(scheduled).toEqual([1_234, 0.8 * HOUR]);
+    expect(pending.size).toBe(1); // the mint timeout was cleared; the refresh timer waits
+    provider.close();
+    expect(pending.size).toBe(0);
+  });
+
+  it('refuses timers that are not an object with setTimeout and clearTimeout', async () => {
+    const m = manualMint<string>();
+    for (const [timers, option] of [
+      [null, 'timers'],
+      [{ setTimeout: () => 1 }, 'timers.clearTimeout'],
+      [{ clearTimeout: () => {} }, 'timers.setTimeout'],
+    ] as const) {
+      await expect(
+        createRefreshingProvider<string>({ mint: m.mint, timers: timers as never }),
+      ).rejects.toMatchObject({ code: 'SLUICE_INVALID_OPTION', option });
+    }
+  });
+});
+
+describe('cancelling the eager first mint', () => {
+  it('rejects the factory with signal.reason and closes the provider, aborting the mint', async () => {
+    const m = manualMint<string>();
+    const controller = new AbortController();
+    const creating = settle(
+      createRefreshingProvider<string>({ mint: m.mint, signal: controller.signal }),
+    );
+    const reason = new Error('shutting down');
+    controller.abort(reason);
+    const outcome = await creating;
+    expect(outcome).toEqual({ ok: false, error: reason });
+    expect(m.last().context.signal.aborted).toBe(true);
+    expect(clock.countTimers()).toBe(0);
+  });
+
+  it('refuses a signal that is not an AbortSignal', async () => {
+    const m = manualMint<string>();
+    await expect(
+      createRefreshingProvider<string>({ mint: m.mint, signal: {} as AbortSignal }),
+    ).rejects.toMatchObject({ code: 'SLUICE_INVALID_OPTION', option: 'signal' });
   });
 });

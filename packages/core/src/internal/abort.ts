@@ -1,19 +1,32 @@
-/** An abortable sleep through the global timers, looked up at call time. */
+/** An abortable sleep through the injected or global timers, looked up at call time. */
 
-/** Sleeps `delayMs` through the global timers; rejects with `signal.reason` on abort. */
-export function sleep(delayMs: number, signal?: AbortSignal): Promise<void> {
+import type { Timers } from '../policy-options.js';
+import { startTimer, stopTimer, type TimerHandle } from './timers.js';
+
+/**
+ * Sleeps `delayMs`; rejects with `signal.reason` on abort (and removes its listener when the
+ * sleep ends either way). The timer keeps the process alive: a caller is waiting on it.
+ */
+export function sleep(
+  delayMs: number,
+  signal: AbortSignal | undefined,
+  timers: Timers | undefined,
+): Promise<void> {
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise<void>((resolve, reject) => {
+    let handle: TimerHandle | undefined;
     const onAbort = (): void => {
-      globalThis.clearTimeout(handle);
+      stopTimer(timers, handle);
       reject(signal?.reason);
     };
-    const handle = globalThis.setTimeout(
+    handle = startTimer(
+      timers,
       () => {
         signal?.removeEventListener('abort', onAbort);
         resolve();
       },
-      Math.max(0, delayMs),
+      delayMs,
+      false,
     );
     signal?.addEventListener('abort', onAbort, { once: true });
   });

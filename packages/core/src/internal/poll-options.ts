@@ -3,6 +3,7 @@
  */
 
 import { InvalidOptionError } from '../errors.js';
+import { checkTimers, type Timers } from '../policy-options.js';
 import type { PollOptions } from '../poll.js';
 
 /** The largest delay `setTimeout` honours; longer ones fire at once. */
@@ -18,6 +19,7 @@ export interface ResolvedPollOptions {
   readonly signal: AbortSignal | undefined;
   readonly now: () => number;
   readonly random: () => number;
+  readonly timers: Timers | undefined;
 }
 
 /**
@@ -72,6 +74,7 @@ export function checkPollOptions(options: PollOptions, prefix: string): Resolved
     signal,
     now: now ?? (() => Date.now()),
     random: random ?? (() => Math.random()),
+    timers: checkTimers(options.timers, `${prefix}.timers`),
   });
 }
 

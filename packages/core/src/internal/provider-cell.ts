@@ -87,6 +87,8 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
   #schedule: CredentialSchedule | undefined;
   #previous: Credential<T> | undefined;
   #invalidated = false;
+  /** Why the cached credential was minted (the invalidation guard reads it). */
+  #installedReason: MintReason | undefined;
   #closed = false;
   #timer: TimerHandle | undefined;
   #joinedPromise: Promise<Credential<T>> | undefined;
@@ -141,6 +143,7 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     const credential = this.#credential;
     if (this.#closed || credential === undefined) return false;
     if (rejected !== undefined && !matches(credential, rejected)) return false;
+    if (this.#refusesInvalidation()) return false;
     this.#previous = credential;
     this.#invalidated = true;
     this.#clearCache();
@@ -183,7 +186,7 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     if (this.#closed) return;
     this.#closed = true;
     this.#releaseProbe();
-    stopTimer(this.#timer);
+    stopTimer(this.#policy.timers, this.#timer);
     this.#timer = undefined;
     this.#previous = undefined;
     this.#clearCache();
@@ -225,6 +228,34 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
   #now(): number {
     const clock = this.#policy.now;
     return clock === undefined ? Date.now() : clock();
+  }
+
+  /**
+   * The invalidation guard: a credential minted because of an invalidation cannot itself be
+   * invalidated for `minRefreshIntervalMs`, so a server that rejects every token costs at
+   * most one mint per interval. A clock that cannot be read does not refuse.
+   */
+  #refusesInvalidation(): boolean {
+    const guardMs = this.#policy.timing.minRefreshIntervalMs;
+    const schedule = this.#schedule;
+    if (this.#installedReason !== 'invalidated' || guardMs === 0 || schedule === undefined) {
+      return false;
+    }
+    let now: number;
+    try {
+      now = this.#now();
+    } catch {
+      return false;
+    }
+    const ageMs = now - schedule.issuedAt;
+    if (!(ageMs >= 0 && ageMs < guardMs)) return false;
+    const reporter = this.#policy.reporter;
+    if (reporter?.onInvalidateRefused !== undefined) {
+      reporter.onInvalidateRefused(
+        this.#event({ credentialAgeMs: ageMs, retryAfterMs: guardMs - ageMs }),
+      );
+    }
+    return true;
   }
 
   #closedError(): ProviderClosedError {
@@ -341,6 +372,7 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
       {
         timeoutMs: policy.mintTimeoutMs,
         timeoutError: () => new MintTimeoutError(policy.mintTimeoutMs, { name: policy.name }),
+        timers: policy.timers,
       },
     );
   }
@@ -365,6 +397,7 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     this.#schedule = schedule;
     this.#previous = undefined;
     this.#invalidated = false;
+    this.#installedReason = reason;
     this.#issuedAt = schedule.issuedAt;
     this.#fastUntil = Math.min(schedule.dueAt, schedule.expiresAt);
     this.#valuePromise = Promise.resolve(credential.value);
@@ -447,10 +480,14 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
   /** With `schedule: 'timer'`, wakes the provider at `at` (epoch ms) to refresh. */
   #arm(at: number, now: number): void {
     if (this.#policy.schedule !== 'timer' || this.#closed) return;
-    stopTimer(this.#timer);
+    stopTimer(this.#policy.timers, this.#timer);
     this.#timer = undefined;
     if (!Number.isFinite(at)) return;
-    this.#timer = startTimer(() => this.#onTimer(), Math.min(Math.max(at - now, 0), MAX_TIMER_MS));
+    this.#timer = startTimer(
+      this.#policy.timers,
+      () => this.#onTimer(),
+      Math.min(Math.max(at - now, 0), MAX_TIMER_MS),
+    );
   }
 
   #onTimer(): void {

@@ -1,19 +1,51 @@
 /**
- * Timers through the global `setTimeout`/`clearTimeout` looked up at the moment they are
- * used, never captured at import, so a user's fake timers control every wait Sluice makes.
+ * Timers through the injected `Timers`, or the global `setTimeout`/`clearTimeout` looked up
+ * at the moment they are used (never captured at import), so a user's fake timers or
+ * scheduler control every wait Sluice makes.
  */
+
+import type { Timers } from '../policy-options.js';
 
 /** An opaque timer handle. */
 export type TimerHandle = unknown;
 
-/** Schedules `fn` after `delayMs`; unref'd where the runtime supports it. */
-export function startTimer(fn: () => void, delayMs: number, unref = true): TimerHandle {
-  const handle = globalThis.setTimeout(fn, Math.max(0, delayMs));
-  if (unref) (handle as { unref?: () => void } | null)?.unref?.();
+/** The largest delay `setTimeout` honours; a longer one fires at once in most runtimes. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Schedules `fn` after `delayMs` (clamped to [0, {@link MAX_TIMER_MS}]); unref'd where the
+ * runtime supports it unless `unref` is false. A delay that is not a number runs as 0.
+ */
+export function startTimer(
+  timers: Timers | undefined,
+  fn: () => void,
+  delayMs: number,
+  unref = true,
+): TimerHandle {
+  const delay = delayMs > 0 ? Math.min(delayMs, MAX_TIMER_MS) : 0;
+  const handle =
+    timers === undefined ? globalThis.setTimeout(fn, delay) : timers.setTimeout(fn, delay);
+  if (unref) setRef(handle, false);
   return handle;
 }
 
 /** Cancels a timer started with {@link startTimer}; `undefined` is ignored. */
-export function stopTimer(handle: TimerHandle | undefined): void {
-  if (handle !== undefined) globalThis.clearTimeout(handle);
+export function stopTimer(timers: Timers | undefined, handle: TimerHandle | undefined): void {
+  if (handle === undefined) return;
+  if (timers === undefined) globalThis.clearTimeout(handle);
+  else timers.clearTimeout(handle);
+}
+
+/**
+ * Makes a timer keep the process alive (`ref`) or not (`unref`), where the handle supports
+ * it (Node, Bun, Deno's numeric handles do not). Never throws.
+ */
+export function setRef(handle: TimerHandle, keepAlive: boolean): void {
+  if (typeof handle !== 'object' || handle === null) return;
+  try {
+    const method = (handle as { ref?: unknown; unref?: unknown })[keepAlive ? 'ref' : 'unref'];
+    if (typeof method === 'function') method.call(handle);
+  } catch {
+    // A handle that cannot be ref'd or unref'd still fires.
+  }
 }

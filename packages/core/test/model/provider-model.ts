@@ -51,6 +51,8 @@ interface Cached {
   readonly hasExpiry: boolean;
   readonly issuedAt: number;
   readonly dueAt: number;
+  /** Why it was minted: the invalidation guard refuses to drop a young 'invalidated' one. */
+  readonly reason: MintReason;
 }
 
 interface Flight {
@@ -375,6 +377,13 @@ export function invalidate(
     return { state, dropped: false };
   }
   if (rejected !== undefined && rejected !== cell.cached.mintId) return { state, dropped: false };
+  // The invalidation guard: a credential minted because of an invalidation is kept for
+  // minRefreshIntervalMs, whatever rejects it.
+  const age = state.now - cell.cached.issuedAt;
+  const guardMs = state.config.minRefreshIntervalMs;
+  if (cell.cached.reason === 'invalidated' && guardMs > 0 && age >= 0 && age < guardMs) {
+    return { state, dropped: false };
+  }
   const s = copy(state);
   const c = s.cells[key] as Cell;
   const cached = c.cached as Cached;
@@ -476,7 +485,7 @@ function install(
       dueAt = Math.max(dueAt, now + minRefreshIntervalMs);
     }
   }
-  cell.cached = { mintId, expiresAt, hasExpiry, issuedAt: now, dueAt };
+  cell.cached = { mintId, expiresAt, hasExpiry, issuedAt: now, dueAt, reason: flight.reason };
   cell.previous = null;
   cell.invalidated = false;
   cell.flight = null;
