@@ -14,7 +14,10 @@ import { type RefreshPolicyOptions, type ResolvedPolicy, resolvePolicy } from '.
 import type { CallOptions, MintContext, ProviderSnapshot } from './refreshing-provider.js';
 import type { KeyDropReason } from './reporter.js';
 
-/** Obtains a new credential for `key`. */
+/**
+ * Obtains a new credential for `key`. As with `Mint`, an error whose `countsTowardsBreaker`
+ * property is `false` reaches the waiters but not the breaker.
+ */
 export type KeyedMint<K, T> = (
   key: K,
   context: MintContext<T>,

@@ -431,7 +431,9 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     box.lastErrorAt = now;
     box.hasError = true;
     if (box.probe === this) box.probe = undefined;
-    this.#setBreaker(recordFailure(box.state, now, policy.breaker));
+    if (countsTowardsBreaker(error)) {
+      this.#setBreaker(recordFailure(box.state, now, policy.breaker));
+    }
     const retryAt =
       now +
       Math.max(
@@ -562,6 +564,20 @@ function matches<T>(credential: Credential<T>, rejected: T | Credential<T>): boo
     'value' in rejected &&
     Object.is((rejected as Credential<T>).value, credential.value)
   );
+}
+
+/**
+ * Whether a mint failure counts towards the breaker: every failure does, except an error
+ * whose `countsTowardsBreaker` property is `false` (a failure the mint relays from elsewhere,
+ * such as another instance's mint). A property that cannot be read counts.
+ */
+function countsTowardsBreaker(error: unknown): boolean {
+  if ((typeof error !== 'object' && typeof error !== 'function') || error === null) return true;
+  try {
+    return (error as { countsTowardsBreaker?: unknown }).countsTowardsBreaker !== false;
+  } catch {
+    return true;
+  }
 }
 
 function finiteOrNull(value: number | undefined): number | null {
