@@ -35,7 +35,7 @@ function record(
 }
 
 async function serverNow(): Promise<number> {
-  const [seconds, micros] = (await redis.time()) as [string, string];
+  const [seconds, micros] = (await redis.time()) as unknown as [string, string];
   return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
 }
 

@@ -40,6 +40,8 @@ export class CredentialState {
   readonly #handed: Array<{ readonly value: unknown; readonly id: string }> = [];
   failure: HonouredFailure | undefined;
   pending: PendingStore | undefined;
+  /** Whether {@link pending} is being offered to the store now. */
+  flushing = false;
   /** The highest generation stamp written or read, so a new one is always larger. */
   generation = 0;
 
@@ -87,6 +89,11 @@ export class CredentialStates {
     }
     states.set(ref, state);
     return state;
+  }
+
+  /** The state of `ref` if there is one; no recency change. */
+  peek(ref: string): CredentialState | undefined {
+    return this.#states.get(ref);
   }
 
   /** Every state that holds a credential waiting to be stored. */

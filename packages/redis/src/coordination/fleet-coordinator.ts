@@ -195,10 +195,18 @@ class Coordinator implements FleetCoordinator {
     this.#guard.onRecovered = () => this.#flushPending();
     this.#waiters = new Waiters(this.#timers);
     this.#unwatch = store.watch({
-      onChange: (ref) => this.#waiters.notify(ref),
+      onChange: (ref, kind) => {
+        // Another instance stored a fresh credential: a failure window honoured here is over.
+        if (kind === 'stored') {
+          const state = this.#states.peek(ref);
+          if (state !== undefined) state.failure = undefined;
+        }
+        this.#waiters.notify(ref);
+      },
       onResync: () => {
         this.#guard.resync();
         this.#waiters.resync();
+        this.#flushPending();
       },
     });
   }
@@ -726,20 +734,37 @@ class Coordinator implements FleetCoordinator {
       encode: (value) => call.codec.encode(value as T),
       remember: (id) => this.#remember(state, minted.value, id),
     };
-    if (this.#guard.state === 'available') this.#flushPending();
+    this.#flushPending();
     return minted;
   }
 
-  /** Offers every credential minted during a fallback to the store (compare-and-set). */
+  /**
+   * Offers every credential minted during a fallback to the store (compare-and-set), so the
+   * fleet can adopt it. A credential that cannot be stored yet stays pending until the next
+   * reconnect or recovery; an expired one is dropped.
+   */
   #flushPending(): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#store.connection() !== 'up') return;
+    if (this.#lastPin === undefined) {
+      // Conversions to the store's clock need one reading of it first.
+      this.#guard
+        .run('time', () => this.#store.time())
+        .then((now) => {
+          this.#pin(now);
+          this.#flushPending();
+        }, noop);
+      return;
+    }
     for (const [ref, state] of this.#states.pending()) {
       const pending = state.pending;
-      state.pending = undefined;
       const pin = this.#lastPin;
       const localNow = this.#localNow();
-      if (pending === undefined || pin === undefined || localNow === undefined) continue;
-      if (pending.expiresAt <= localNow) continue;
+      if (pending === undefined || state.flushing || localNow === undefined) continue;
+      if (pending.expiresAt <= localNow) {
+        state.pending = undefined;
+        continue;
+      }
+      state.flushing = true;
       void (async () => {
         const storeNow = storeNowFrom(pin, performance.now());
         const record = await this.#seal(
@@ -752,12 +777,22 @@ class Coordinator implements FleetCoordinator {
           localNow,
           storeNow,
         );
-        if (record === undefined || this.#closed) return;
+        if (record === undefined) {
+          if (state.pending === pending) state.pending = undefined;
+          return;
+        }
+        if (this.#closed) return;
         const answer = await this.#guard.run('store', () =>
           this.#store.store(ref, { token: '', record, replaceable: [] }),
         );
+        this.#pin(answer.now);
+        if (state.pending === pending) state.pending = undefined;
         if (answer.outcome === 'stored') pending.remember(record.id);
-      })().catch(noop);
+      })()
+        .catch(noop)
+        .finally(() => {
+          state.flushing = false;
+        });
     }
   }
 
@@ -874,6 +909,7 @@ function checkStore(store: unknown): asserts store is CoordinationStore {
     'store',
     'fail',
     'release',
+    'time',
     'watch',
     'connection',
     'whenUp',

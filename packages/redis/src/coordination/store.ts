@@ -170,6 +170,8 @@ export interface CoordinationStore {
   fail(ref: string, request: FailRequest): Promise<FailAnswer>;
   /** Compare-and-delete of the lease held by `token`, then a `released` notification. */
   release(ref: string, token: string): Promise<boolean>;
+  /** The store's clock, in epoch milliseconds. */
+  time(): Promise<number>;
   /** Starts delivering change notifications; returns the function that stops them. */
   watch(observer: ChangeObserver): () => void;
   /**

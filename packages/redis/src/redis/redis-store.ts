@@ -37,6 +37,10 @@ interface ScriptClient {
   duplicate(): SubscriberClient;
 }
 
+interface TimeClient {
+  time(): Promise<unknown>;
+}
+
 interface SubscriberClient {
   status: string;
   subscribe(channel: string): Promise<unknown>;
@@ -218,6 +222,11 @@ class RedisStore implements CoordinationStore {
       message('released', ref),
     ]);
     return Number(reply) === 1;
+  }
+
+  async time(): Promise<number> {
+    const [seconds, micros] = strings(await (this.#redis as unknown as TimeClient).time());
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   }
 
   watch(observer: ChangeObserver): () => void {

@@ -139,6 +139,14 @@ export interface Instance {
   readonly events: ReturnType<typeof recordingReporter>;
   /** The instance's clock (with its offset). */
   readonly now: () => number;
+  /** Upstream mints this instance made (its calls of the issuer). */
+  readonly mints: number;
+  /** Every value this instance's provider served through `serve()`, with the time. */
+  readonly served: Array<{ value: string; at: number }>;
+  /** Calls `get()` and records what it served; errors are recorded too. */
+  serve(): Promise<string | undefined>;
+  /** Errors `serve()` saw, with whether the instance's last served token was still valid. */
+  readonly errors: Array<{ error: unknown; lastValid: boolean; at: number }>;
   provider: RefreshingProvider<string> | undefined;
   /** Builds the provider (eager first mint unless `lazy`). */
   start(options?: Partial<RefreshingProviderOptions<string>>): Promise<RefreshingProvider<string>>;
@@ -170,12 +178,41 @@ export function createInstanceWith(redis: Redis, options: Omit<InstanceOptions, 
     ...options.coordinator,
   });
   const name = options.name ?? 'api';
-  const mint = coordinator.wrap<string>(name, (context) => options.issuer.mint(context, now));
+  let mints = 0;
+  const mint = coordinator.wrap<string>(name, (context) => {
+    mints++;
+    return options.issuer.mint(context, now);
+  });
+  const served: Array<{ value: string; at: number }> = [];
+  const errors: Array<{ error: unknown; lastValid: boolean; at: number }> = [];
   const instance: Instance = {
     redis,
     coordinator,
     events,
     now,
+    get mints() {
+      return mints;
+    },
+    served,
+    errors,
+    async serve() {
+      const provider = instance.provider;
+      if (provider === undefined) return undefined;
+      try {
+        const value = await provider.get();
+        served.push({ value, at: Date.now() });
+        return value;
+      } catch (error) {
+        const last = served.at(-1);
+        const expiry = last === undefined ? undefined : options.issuer.expiries.get(last.value);
+        errors.push({
+          error,
+          lastValid: expiry !== undefined && expiry > Date.now(),
+          at: Date.now(),
+        });
+        return undefined;
+      }
+    },
     provider: undefined,
     async start(extra = {}) {
       const provider = await createRefreshingProvider<string>({
@@ -229,4 +266,76 @@ export async function until(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(10);
   }
+}
+
+/** Something that makes Redis clients: a redis-server, a proxy, a cluster. */
+export interface ClientFactory {
+  client(): Redis;
+}
+
+/**
+ * `size` instances sharing `keyPrefix`, each with its own connection; resolves once every
+ * connection and every coordinator's subscription is up, so a test can start them together.
+ */
+export async function createFleet(
+  factory: ClientFactory,
+  size: number,
+  options: Omit<InstanceOptions, 'port'> & { clients?: (i: number) => Redis },
+): Promise<Instance[]> {
+  const instances = Array.from({ length: size }, (_, i) =>
+    createInstanceWith(options.clients?.(i) ?? factory.client(), {
+      ...options,
+      ...(options.clockOffsetMs === undefined ? {} : { clockOffsetMs: options.clockOffsetMs }),
+    }),
+  );
+  await until(
+    () => instances.every((instance) => instance.redis.status === 'ready'),
+    30_000,
+    'every connection',
+  );
+  // Give every coordinator's subscriber connection the same chance.
+  await sleep(200);
+  return instances;
+}
+
+/** Closes instances in parallel batches. */
+export async function closeAll(instances: readonly Instance[]): Promise<void> {
+  await inBatches(instances.length, 100, (i) => (instances[i] as Instance).close());
+}
+
+/**
+ * Calls `serve()` on every instance every `everyMs` until `stop()`; returns the loop's promise
+ * through `stop()`, which waits for the calls in flight.
+ */
+export function keepServing(
+  instances: readonly Instance[],
+  everyMs: number,
+): { stop(): Promise<void> } {
+  let running = true;
+  const loops = instances.map(async (instance) => {
+    while (running) {
+      await instance.serve();
+      await sleep(everyMs);
+    }
+  });
+  return {
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
+}
+
+/**
+ * Every value served that had already expired (by the issuer's own record) when it was served.
+ */
+export function expiredServes(instances: readonly Instance[], issuer: Issuer) {
+  const bad: Array<{ value: string; at: number; expiredAt: number | undefined }> = [];
+  for (const instance of instances) {
+    for (const serve of instance.served) {
+      const expiry = issuer.expiries.get(serve.value);
+      if (expiry === undefined || expiry <= serve.at) bad.push({ ...serve, expiredAt: expiry });
+    }
+  }
+  return bad;
 }

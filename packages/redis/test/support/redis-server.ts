@@ -167,7 +167,12 @@ async function launch(
     port,
     pid,
     client(clientOptions: RedisOptions = {}): Redis {
-      const client = new Redis({ port, host: '127.0.0.1', lazyConnect: false, ...clientOptions });
+      const client = new Redis({
+        port,
+        host: '127.0.0.1',
+        lazyConnect: false,
+        ...clientOptions,
+      } as RedisOptions & { replyMapping?: 'legacy' });
       client.on('error', () => {}); // a stopped server is the point of many tests
       clients.add(client);
       return client;
