@@ -1,21 +1,35 @@
 /**
  * Converting between the store's clock and an instance's own, as pure functions. Every store
- * answer carries the store's `now`; an instance pins it to its own monotonic clock at the
- * moment the answer arrives and translates expiry times through that pin, so two instances
- * whose wall clocks disagree by minutes still agree on how long a credential has left.
+ * answer carries the store's `now`; an instance pins it to its own monotonic clock and
+ * translates expiry times through that pin, so two instances whose wall clocks disagree by
+ * minutes still agree on how long a credential has left (to within one round trip, always
+ * rounded towards an earlier expiry).
  */
 
-/** A store reading pinned to the instance's clocks at the moment it arrived. */
+/**
+ * A store reading pinned to the instance's monotonic clock. The store read its clock somewhere
+ * between the request leaving (`sentAt`) and the answer arriving (`receivedAt`), so the store's
+ * clock now lies between two bounds, and each conversion takes the bound that errs on the safe
+ * side: an expiry read from the store is never placed later on the instance's clock than it
+ * is, and an expiry written to the store is never placed later on the store's clock.
+ */
 export interface ClockPin {
   /** The store's clock in the answer (epoch ms). */
   readonly storeNow: number;
-  /** A monotonic reading (`performance.now()`) taken when the answer arrived. */
-  readonly monotonicAt: number;
+  /** `performance.now()` when the request was sent. */
+  readonly sentAt: number;
+  /** `performance.now()` when the answer arrived. */
+  readonly receivedAt: number;
 }
 
-/** The store's clock now, estimated from `pin` and a monotonic reading taken now. */
-export function storeNowFrom(pin: ClockPin, monotonicNow: number): number {
-  return pin.storeNow + Math.max(0, monotonicNow - pin.monotonicAt);
+/** The latest the store's clock can read now (for expiries read from the store). */
+export function storeNowAtMost(pin: ClockPin, monotonicNow: number): number {
+  return pin.storeNow + Math.max(0, monotonicNow - pin.sentAt);
+}
+
+/** The earliest the store's clock can read now (for expiries written to the store). */
+export function storeNowAtLeast(pin: ClockPin, monotonicNow: number): number {
+  return pin.storeNow + Math.max(0, monotonicNow - pin.receivedAt);
 }
 
 /**

@@ -24,7 +24,14 @@ import {
   raceSignal,
 } from '@sluice/core';
 import { clampSample, pollDelayMs } from './backoff.js';
-import { type ClockPin, fleetDueAt, localToStore, storeNowFrom, storeToLocal } from './clock.js';
+import {
+  type ClockPin,
+  fleetDueAt,
+  localToStore,
+  storeNowAtLeast,
+  storeNowAtMost,
+  storeToLocal,
+} from './clock.js';
 import { type Codec, jsonCodec } from './codec.js';
 import {
   type CredentialState,
@@ -310,6 +317,7 @@ class Coordinator implements FleetCoordinator {
       if (context.signal.aborted) throw context.signal.reason;
       if (this.#closed) return this.#fallback(call, 'closed');
       const token = randomId();
+      const sentAt = performance.now();
       let answer: LeaseAnswer;
       try {
         answer = await this.#loadOrLease(call, token, exclude);
@@ -317,7 +325,7 @@ class Coordinator implements FleetCoordinator {
         if (context.signal.aborted) throw context.signal.reason;
         return this.#fallback(call, 'store-unavailable', error);
       }
-      const pin = this.#pin(answer.now);
+      const pin = this.#pin(answer.now, sentAt);
       switch (answer.kind) {
         case 'value': {
           const adopted = await this.#adopt(call, state, answer.record, pin, unrecognised);
@@ -431,7 +439,7 @@ class Coordinator implements FleetCoordinator {
     replaceable: Set<string>,
   ): Promise<Credential<T>> {
     const { ref } = call;
-    const storeNow = storeNowFrom(this.#lastPin ?? pin, performance.now());
+    const storeNow = storeNowAtLeast(this.#lastPin ?? pin, performance.now());
     const record = await this.#seal(
       call.ref,
       state,
@@ -447,6 +455,7 @@ class Coordinator implements FleetCoordinator {
       return minted;
     }
     let answer: Awaited<ReturnType<CoordinationStore['store']>>;
+    const sentAt = performance.now();
     try {
       answer = await this.#guard.run('store', () =>
         this.#store.store(ref, { token, record, replaceable: [...replaceable] }),
@@ -454,7 +463,7 @@ class Coordinator implements FleetCoordinator {
     } catch {
       return minted; // the lease lapses on its own; followers re-read when it does
     }
-    const pinned = this.#pin(answer.now);
+    const pinned = this.#pin(answer.now, sentAt);
     this.#config.reporter.onStored?.({ ...call.label, outcome: answer.outcome });
     if (answer.outcome === 'stored') {
       this.#remember(state, minted.value, record.id);
@@ -534,7 +543,7 @@ class Coordinator implements FleetCoordinator {
     if (localNow === undefined) return undefined;
     const expiresAt = storeToLocal(
       record.expiresAt,
-      storeNowFrom(pin, performance.now()),
+      storeNowAtMost(pin, performance.now()),
       localNow,
     );
     if (expiresAt <= localNow) return undefined;
@@ -599,6 +608,7 @@ class Coordinator implements FleetCoordinator {
       ));
     }
     let answer: Awaited<ReturnType<CoordinationStore['fail']>>;
+    const sentAt = performance.now();
     try {
       answer = await this.#guard.run('fail', () =>
         this.#store.fail(call.ref, {
@@ -616,7 +626,7 @@ class Coordinator implements FleetCoordinator {
     } catch {
       return; // the lease lapses on its own
     }
-    const pin = this.#pin(answer.now);
+    const pin = this.#pin(answer.now, sentAt);
     if (answer.outcome !== 'recorded') return;
     const retryAfterMs = Math.max(0, answer.retryAt - answer.now);
     config.reporter.onFailureRecorded?.({
@@ -626,7 +636,7 @@ class Coordinator implements FleetCoordinator {
       confirmed: answer.confirmed,
     });
     state.failure = {
-      untilMonotonic: pin.monotonicAt + retryAfterMs,
+      untilMonotonic: pin.receivedAt + retryAfterMs,
       failures: answer.failures,
       error: fields,
       cause: cause ?? rebuildMintError(fields),
@@ -654,7 +664,7 @@ class Coordinator implements FleetCoordinator {
     }
     const error = fields ?? { name: 'Error', message: 'the recorded failure could not be read' };
     return {
-      untilMonotonic: pin.monotonicAt + Math.max(0, failure.retryAt - pin.storeNow),
+      untilMonotonic: pin.receivedAt + Math.max(0, failure.retryAt - pin.storeNow),
       failures: failure.failures,
       error,
       cause: rebuildMintError(error),
@@ -747,10 +757,11 @@ class Coordinator implements FleetCoordinator {
     if (this.#closed || this.#store.connection() !== 'up') return;
     if (this.#lastPin === undefined) {
       // Conversions to the store's clock need one reading of it first.
+      const sentAt = performance.now();
       this.#guard
         .run('time', () => this.#store.time())
         .then((now) => {
-          this.#pin(now);
+          this.#pin(now, sentAt);
           this.#flushPending();
         }, noop);
       return;
@@ -766,7 +777,7 @@ class Coordinator implements FleetCoordinator {
       }
       state.flushing = true;
       void (async () => {
-        const storeNow = storeNowFrom(pin, performance.now());
+        const storeNow = storeNowAtLeast(pin, performance.now());
         const record = await this.#seal(
           ref,
           state,
@@ -782,10 +793,11 @@ class Coordinator implements FleetCoordinator {
           return;
         }
         if (this.#closed) return;
+        const sentAt = performance.now();
         const answer = await this.#guard.run('store', () =>
           this.#store.store(ref, { token: '', record, replaceable: [] }),
         );
-        this.#pin(answer.now);
+        this.#pin(answer.now, sentAt);
         if (state.pending === pending) state.pending = undefined;
         if (answer.outcome === 'stored') pending.remember(record.id);
       })()
@@ -817,8 +829,8 @@ class Coordinator implements FleetCoordinator {
     return undefined;
   }
 
-  #pin(storeNow: number): ClockPin {
-    const pin = { storeNow, monotonicAt: performance.now() };
+  #pin(storeNow: number, sentAt: number): ClockPin {
+    const pin = { storeNow, sentAt, receivedAt: performance.now() };
     this.#lastPin = pin;
     return pin;
   }

@@ -132,6 +132,13 @@ export function recordingReporter() {
   };
 }
 
+/**
+ * An error counts as "while valid" when the last token served still had more than this long
+ * to live: an instance places an adopted token's expiry up to one store round trip early on
+ * purpose (never late), so the last few milliseconds of a token's life may go unused.
+ */
+export const VALIDITY_MARGIN_MS = 50;
+
 /** One replica: its own connection, coordinator and provider. */
 export interface Instance {
   readonly redis: Redis;
@@ -146,7 +153,12 @@ export interface Instance {
   /** Calls `get()` and records what it served; errors are recorded too. */
   serve(): Promise<string | undefined>;
   /** Errors `serve()` saw, with whether the instance's last served token was still valid. */
-  readonly errors: Array<{ error: unknown; lastValid: boolean; at: number }>;
+  readonly errors: Array<{
+    error: unknown;
+    lastValid: boolean;
+    at: number;
+    expiry: number | undefined;
+  }>;
   provider: RefreshingProvider<string> | undefined;
   /** Builds the provider (eager first mint unless `lazy`). */
   start(options?: Partial<RefreshingProviderOptions<string>>): Promise<RefreshingProvider<string>>;
@@ -184,7 +196,7 @@ export function createInstanceWith(redis: Redis, options: Omit<InstanceOptions, 
     return options.issuer.mint(context, now);
   });
   const served: Array<{ value: string; at: number }> = [];
-  const errors: Array<{ error: unknown; lastValid: boolean; at: number }> = [];
+  const errors: Instance['errors'] = [];
   const instance: Instance = {
     redis,
     coordinator,
@@ -198,18 +210,17 @@ export function createInstanceWith(redis: Redis, options: Omit<InstanceOptions, 
     async serve() {
       const provider = instance.provider;
       if (provider === undefined) return undefined;
+      // Both are judged at the moment of the call: that is when the provider decides.
+      const at = Date.now();
       try {
         const value = await provider.get();
-        served.push({ value, at: Date.now() });
+        served.push({ value, at });
         return value;
       } catch (error) {
         const last = served.at(-1);
         const expiry = last === undefined ? undefined : options.issuer.expiries.get(last.value);
-        errors.push({
-          error,
-          lastValid: expiry !== undefined && expiry > Date.now(),
-          at: Date.now(),
-        });
+        const lastValid = expiry !== undefined && expiry > at + VALIDITY_MARGIN_MS;
+        errors.push({ error, lastValid, at, expiry });
         return undefined;
       }
     },
