@@ -46,7 +46,7 @@ describe.skipIf(!redisAvailable())('pub/sub connections killed while followers w
       'nine waiting followers',
     );
     const admin = server.client();
-    const killed = await admin.client('KILL', 'TYPE', 'pubsub');
+    const killed = Number(await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub'));
     expect(killed).toBeGreaterThanOrEqual(10);
     const storedAt = Date.now();
     release(); // the leader stores and publishes while the subscribers are reconnecting

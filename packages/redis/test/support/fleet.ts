@@ -281,7 +281,7 @@ export async function until(
 
 /** Something that makes Redis clients: a redis-server, a proxy, a cluster. */
 export interface ClientFactory {
-  client(): Redis;
+  client(options?: RedisOptions): Redis;
 }
 
 /**
@@ -294,7 +294,7 @@ export async function createFleet(
   options: Omit<InstanceOptions, 'port'> & { clients?: (i: number) => Redis },
 ): Promise<Instance[]> {
   const instances = Array.from({ length: size }, (_, i) =>
-    createInstanceWith(options.clients?.(i) ?? factory.client(), {
+    createInstanceWith(options.clients?.(i) ?? factory.client(options.redis), {
       ...options,
       ...(options.clockOffsetMs === undefined ? {} : { clockOffsetMs: options.clockOffsetMs }),
     }),

@@ -81,7 +81,10 @@ export interface RedisServer {
   pause(): void;
   /** SIGCONT. */
   resume(): void;
-  /** SIGKILL and wait for the exit (data is lost: the server runs without persistence). */
+  /**
+   * SIGKILL and wait for the exit (data is lost: the server runs without persistence). Its
+   * clients are left to reconnect, to a server restarted on the same port for instance.
+   */
   kill(): Promise<void>;
   /** SIGTERM (SIGKILL after 3 s), closes its clients; idempotent. */
   stop(): Promise<void>;
@@ -190,6 +193,7 @@ async function launch(
       }
       await exited;
       live.delete(child);
+      await rm(dir, { recursive: true, force: true });
     },
     stop(): Promise<void> {
       stopping ??= (async () => {
