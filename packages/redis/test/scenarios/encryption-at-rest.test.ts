@@ -86,7 +86,7 @@ describe.skipIf(!redisAvailable())('secrets at rest', () => {
     const [failed] = b.events.of('decryptFailed');
     expect(failed).toMatchObject({ name: 'api', error: { problem: 'unknown-key', keyId: 'k2' } });
     expect(JSON.stringify(b.events.events)).not.toContain(token);
-    expect(String((failed?.error as Error).message)).not.toContain(token);
+    expect(String((failed?.error as Error | undefined)?.message)).not.toContain(token);
   });
 
   it('a ciphertext copied under another credential fails authentication: a miss, reported, never the plaintext', async () => {
