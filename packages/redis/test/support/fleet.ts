@@ -350,3 +350,39 @@ export function expiredServes(instances: readonly Instance[], issuer: Issuer) {
   }
   return bad;
 }
+
+/**
+ * Watches the stored credential of `name` under `keyPrefix` every 5 ms: the sequence of stored
+ * expiries (to check it never decreases) and every token that was ever stored (values stored
+ * in clear, JSON).
+ */
+export function watchStored(redis: Redis, keyPrefix: string, name = 'api') {
+  const key = `${keyPrefix}{${name}}:cred`;
+  const expiries: number[] = [];
+  const tokens = new Set<string>();
+  let decreased: Array<[number, number]> = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const [exp, val] = await redis.hmget(key, 'exp', 'val');
+      if (exp !== null && val !== null) {
+        const expiresAt = Number(exp);
+        const last = expiries.at(-1);
+        if (last !== undefined && expiresAt < last) decreased = [...decreased, [last, expiresAt]];
+        if (last !== expiresAt) expiries.push(expiresAt);
+        tokens.add(JSON.parse(val) as string);
+      }
+      await sleep(5);
+    }
+  })();
+  return {
+    expiries,
+    tokens,
+    /** Pairs [before, after] where the stored expiry went down. */
+    decreases: () => decreased,
+    async stop() {
+      running = false;
+      await loop;
+    },
+  };
+}
