@@ -365,7 +365,7 @@ export function watchStored(redis: Redis, keyPrefix: string, name = 'api') {
   const loop = (async () => {
     while (running) {
       const [exp, val] = await redis.hmget(key, 'exp', 'val');
-      if (exp !== null && val !== null) {
+      if (exp !== null && exp !== undefined && val !== null && val !== undefined) {
         const expiresAt = Number(exp);
         const last = expiries.at(-1);
         if (last !== undefined && expiresAt < last) decreased = [...decreased, [last, expiresAt]];
