@@ -12,7 +12,7 @@ import {
   type RefreshingProvider,
   type RefreshingProviderOptions,
 } from '@sluice/core';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import {
   createRedisCoordinator,
   type FleetCoordinator,
@@ -141,7 +141,7 @@ export const VALIDITY_MARGIN_MS = 50;
 
 /** One replica: its own connection, coordinator and provider. */
 export interface Instance {
-  readonly redis: Redis;
+  readonly redis: Redis | Cluster;
   readonly coordinator: FleetCoordinator;
   readonly events: ReturnType<typeof recordingReporter>;
   /** The instance's clock (with its offset). */
@@ -179,7 +179,10 @@ export interface InstanceOptions {
 }
 
 /** Creates an instance (its Redis connection is opened at once; the provider on `start`). */
-export function createInstanceWith(redis: Redis, options: Omit<InstanceOptions, 'port'>): Instance {
+export function createInstanceWith(
+  redis: Redis | Cluster,
+  options: Omit<InstanceOptions, 'port'>,
+): Instance {
   const offset = options.clockOffsetMs ?? 0;
   const now = (): number => Date.now() + offset;
   const events = recordingReporter();
@@ -281,32 +284,44 @@ export async function until(
 
 /** Something that makes Redis clients: a redis-server, a proxy, a cluster. */
 export interface ClientFactory {
-  client(options?: RedisOptions): Redis;
+  client(options?: RedisOptions): Redis | Cluster;
 }
 
 /**
  * `size` instances sharing `keyPrefix`, each with its own connection; resolves once every
  * connection and every coordinator's subscription is up, so a test can start them together.
+ * Connections are opened `connectBatch` at a time (a connection storm is not what these tests
+ * are about); on failure every instance made so far is closed.
  */
 export async function createFleet(
   factory: ClientFactory,
   size: number,
-  options: Omit<InstanceOptions, 'port'> & { clients?: (i: number) => Redis },
+  options: Omit<InstanceOptions, 'port'> & {
+    clients?: (i: number) => Redis | Cluster;
+    connectBatch?: number;
+  },
 ): Promise<Instance[]> {
-  const instances = Array.from({ length: size }, (_, i) =>
-    createInstanceWith(options.clients?.(i) ?? factory.client(options.redis), {
-      ...options,
-      ...(options.clockOffsetMs === undefined ? {} : { clockOffsetMs: options.clockOffsetMs }),
-    }),
-  );
-  await until(
-    () => instances.every((instance) => instance.redis.status === 'ready'),
-    30_000,
-    'every connection',
-  );
-  // Give every coordinator's subscriber connection the same chance.
-  await sleep(200);
-  return instances;
+  const instances: Instance[] = [];
+  const batch = options.connectBatch ?? size;
+  try {
+    for (let start = 0; start < size; start += batch) {
+      const made = Array.from({ length: Math.min(batch, size - start) }, (_, j) =>
+        createInstanceWith(options.clients?.(start + j) ?? factory.client(options.redis), options),
+      );
+      instances.push(...made);
+      await until(
+        () => made.every((instance) => instance.redis.status === 'ready'),
+        60_000,
+        'every connection',
+      );
+    }
+    // Give every coordinator's subscriber connection the same chance.
+    await sleep(batch < size ? 2_000 : 200);
+    return instances;
+  } catch (error) {
+    await closeAll(instances);
+    throw error;
+  }
 }
 
 /** Closes instances in parallel batches. */
