@@ -239,16 +239,22 @@ class Coordinator implements FleetCoordinator {
     }
     const codec = this.#codecOf<T>(options);
     return (key, context) => {
-      const id = keyOf === undefined ? key : keyOf(key);
-      if (typeof id !== 'string') {
-        throw new InvalidOptionError(
-          keyOf === undefined ? 'key' : 'keyOf(key)',
-          'a string (pass the provider’s keyOf to wrapKeyed)',
-          id,
-        );
+      let ref: string;
+      let id: unknown;
+      try {
+        id = keyOf === undefined ? key : keyOf(key);
+        if (typeof id !== 'string') {
+          throw new InvalidOptionError(
+            keyOf === undefined ? 'key' : 'keyOf(key)',
+            'a string (pass the provider’s keyOf to wrapKeyed)',
+            id,
+          );
+        }
+        ref = keyedRef(name, id);
+      } catch (error) {
+        return Promise.reject(error);
       }
-      const ref = keyedRef(name, id);
-      const label: FleetEventBase = { name, key: id };
+      const label: FleetEventBase = { name, key: id as string };
       return this.#run({ ref, label, codec, context, mint: (ctx) => mint(key, ctx) });
     };
   }

@@ -3,6 +3,8 @@
  * create)" must show that the boot herd and the steady state pass on it.
  */
 
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   closeAll,
@@ -19,8 +21,6 @@ import {
   redisAvailable,
   startRedisCluster,
 } from '../support/redis-server.js';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 
 /** See boot-herd.test.ts: a thousand instances share one test process. */
 const CROWDED = { commandTimeoutMs: 5_000, connectTimeoutMs: 10_000 };

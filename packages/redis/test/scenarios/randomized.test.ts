@@ -91,7 +91,12 @@ describe.skipIf(!redisAvailable())('randomized fleet', () => {
       const waiters: Array<Promise<unknown>> = [];
       let settled = 0;
       const track = (promise: Promise<unknown>) => {
-        waiters.push(promise.then(() => settled++, () => settled++));
+        waiters.push(
+          promise.then(
+            () => settled++,
+            () => settled++,
+          ),
+        );
       };
       const log: string[] = [];
       const end = Date.now() + RUN_MS;
@@ -100,8 +105,17 @@ describe.skipIf(!redisAvailable())('randomized fleet', () => {
         const instance = instances[i] as Instance;
         const proxy = proxies[i] as TcpProxy;
         const action = pick([
-          'get', 'get', 'get', 'get', 'invalidate', 'refresh', 'partition', 'reset',
-          'issuer-fail', 'issuer-slow', 'freeze-redis',
+          'get',
+          'get',
+          'get',
+          'get',
+          'invalidate',
+          'refresh',
+          'partition',
+          'reset',
+          'issuer-fail',
+          'issuer-slow',
+          'freeze-redis',
         ] as const);
         log.push(`${action}@${i}`);
         switch (action) {
@@ -129,9 +143,12 @@ describe.skipIf(!redisAvailable())('randomized fleet', () => {
             break;
           case 'issuer-fail':
             issuer.failing = 503;
-            setTimeout(() => {
-              issuer.failing = undefined;
-            }, between(100, 600));
+            setTimeout(
+              () => {
+                issuer.failing = undefined;
+              },
+              between(100, 600),
+            );
             break;
           case 'issuer-slow':
             issuer.delay = between(0, 400);
@@ -159,7 +176,10 @@ describe.skipIf(!redisAvailable())('randomized fleet', () => {
       expect(settled, context).toBe(waiters.length);
       expect(watcher.decreases(), context).toEqual([]);
       expect(expiredServes(instances, issuer), context).toEqual([]);
-      expect(instances.reduce((n, i) => n + i.served.length, 0), context).toBeGreaterThan(100);
+      expect(
+        instances.reduce((n, i) => n + i.served.length, 0),
+        context,
+      ).toBeGreaterThan(100);
     }, 60_000);
   }
 });
