@@ -691,41 +691,38 @@ class Coordinator implements FleetCoordinator {
     return error;
   }
 
-  /** Renews the lease every `leaseMs / 3` while the mint runs, for at most `mintTimeoutMs`. */
+  /**
+   * Renews the lease every `leaseMs / 3` while the mint runs, for at most `mintTimeoutMs`. The
+   * renewals run at a fixed rate, each independent of the previous one's answer, so one slow or
+   * timed-out renewal never delays the next.
+   */
   #hold<T>(call: Call<T>, token: string): { stop(): void } {
     const { leaseMs, mintTimeoutMs } = this.#config;
+    const everyMs = Math.max(1, Math.floor(leaseMs / 3));
     const startedAt = performance.now();
     let timer: unknown;
     let stopped = false;
-    const schedule = (): void => {
-      timer = this.#timers.start(tick, Math.max(1, Math.floor(leaseMs / 3)));
+    const stop = (): void => {
+      stopped = true;
+      this.#timers.clear(timer);
+      timer = undefined;
+      this.#leases.delete(token);
     };
     const tick = (): void => {
       timer = undefined;
       if (stopped || this.#closed || performance.now() - startedAt >= mintTimeoutMs) return;
+      timer = this.#timers.start(tick, everyMs);
       this.#guard
         .run('renew', () => this.#store.renew(call.ref, token, leaseMs))
-        .then(
-          (held) => {
-            if (stopped) return;
-            if (held) schedule();
-            else this.#config.reporter.onLeaseLost?.({ ...call.label });
-          },
-          () => {
-            if (!stopped) schedule();
-          },
-        );
+        .then((held) => {
+          if (stopped || held) return;
+          this.#config.reporter.onLeaseLost?.({ ...call.label });
+          stop();
+        }, noop);
     };
-    const lease = {
-      ref: call.ref,
-      stop: (): void => {
-        stopped = true;
-        this.#timers.clear(timer);
-        this.#leases.delete(token);
-      },
-    };
+    const lease = { ref: call.ref, stop };
     this.#leases.set(token, lease);
-    schedule();
+    timer = this.#timers.start(tick, everyMs);
     return lease;
   }
 
