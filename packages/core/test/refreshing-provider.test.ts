@@ -845,11 +845,12 @@ describe('per-call options are validated', () => {
     '%s = %j is refused with InvalidOptionError, as a rejection, even with a fresh credential',
     async (option, bad) => {
       const { provider } = await started();
-      for (const call of [
+      const calls: Array<() => Promise<unknown>> = [
         () => provider.get(bad as never),
         () => provider.getCredential(bad as never),
         () => provider.refresh(bad as never),
-      ]) {
+      ];
+      for (const call of calls) {
         const result = call();
         expect(result).toBeInstanceOf(Promise);
         const outcome = await settle(result);
