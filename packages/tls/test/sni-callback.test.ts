@@ -480,7 +480,7 @@ describe('createSniCallback without sockets', () => {
     const { error, context } = await callDirect(sni, 'future.example');
     expect(context).toBeUndefined();
     expect(isTlsError(error, 'SLUICE_TLS_CERTIFICATE_NOT_YET_VALID')).toBe(true);
-    expect((error as { notBefore: number }).notBefore).toBe(
+    expect((error as unknown as { notBefore: number }).notBefore).toBe(
       Math.floor((Date.now() + 600_000) / 1000) * 1000,
     );
     expect(failures).toEqual(['SLUICE_TLS_CERTIFICATE_NOT_YET_VALID']);
