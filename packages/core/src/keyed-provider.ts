@@ -8,7 +8,7 @@ import type { Credential } from './credential.js';
 import { InvalidOptionError, KeysBusyError, ProviderClosedError } from './errors.js';
 import { callSignal } from './internal/call-options.js';
 import { type ClockFaults, clockError, readClock } from './internal/clock.js';
-import { emit } from './internal/dispatch.js';
+import { emit, hold, release } from './internal/dispatch.js';
 import {
   type BreakerBox,
   createBreakerBox,
@@ -198,7 +198,12 @@ class Keyed<K, T> implements KeyedProvider<K, T> {
     const id = this.#id(key);
     const entry = this.#entries.get(id);
     if (entry === undefined) return false;
-    this.#drop(entry, 'deleted');
+    hold();
+    try {
+      this.#drop(entry, 'deleted');
+    } finally {
+      release();
+    }
     return true;
   }
 
@@ -232,7 +237,12 @@ class Keyed<K, T> implements KeyedProvider<K, T> {
     const sweep = async (): Promise<void> => {
       const now = this.#read();
       if (!Number.isFinite(now)) return; // unknown time: try again at the next interval
-      this.#evictIdle(now);
+      hold();
+      try {
+        this.#evictIdle(now);
+      } finally {
+        release();
+      }
       const due: ProviderCell<T>[] = [];
       for (const entry of this.#entries.values()) {
         if (entry.cell.wantsRefresh(now)) due.push(entry.cell);
@@ -277,14 +287,19 @@ class Keyed<K, T> implements KeyedProvider<K, T> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#stopSweep?.();
-    stopTimer(this.#policy.timers, this.#idleTimer);
-    this.#idleTimer = undefined;
-    const entries = this.#ordered(); // least recently used first
-    this.#entries.clear();
-    this.#recency.clear();
-    this.#busyCount = 0;
-    for (const entry of entries) entry.cell.close();
+    hold();
+    try {
+      this.#stopSweep?.();
+      stopTimer(this.#policy.timers, this.#idleTimer);
+      this.#idleTimer = undefined;
+      const entries = this.#ordered(); // least recently used first
+      this.#entries.clear();
+      this.#recency.clear();
+      this.#busyCount = 0;
+      for (const entry of entries) entry.cell.close();
+    } finally {
+      release();
+    }
   }
 
   declare [Symbol.dispose]: () => void;
@@ -375,16 +390,24 @@ class Keyed<K, T> implements KeyedProvider<K, T> {
 
   /** The key's provider, created on first use, marked most recently used: O(1). */
   #use(id: string, key: K, now: number): ProviderCell<T> {
-    const entries = this.#entries;
-    const found = entries.get(id);
-    if (found !== undefined) {
-      if (!this.#idle(found, now)) {
-        found.lastUsedAt = now;
-        this.#recency.touch(found);
-        return found.cell;
-      }
-      this.#drop(found, 'idle');
+    const found = this.#entries.get(id);
+    if (found !== undefined && !this.#idle(found, now)) {
+      found.lastUsedAt = now;
+      this.#recency.touch(found);
+      return found.cell;
     }
+    hold(); // evictions report their events once the new key is in place
+    try {
+      return this.#add(id, key, now, found);
+    } finally {
+      release();
+    }
+  }
+
+  /** Adds `key` (dropping its idle predecessor, then idle and least recently used keys). */
+  #add(id: string, key: K, now: number, idle: Entry<T> | undefined): ProviderCell<T> {
+    const entries = this.#entries;
+    if (idle !== undefined) this.#drop(idle, 'idle');
     this.#evictIdle(now);
     while (entries.size >= this.#maxKeys) {
       // Every key has callers waiting on its mint: refuse the new key rather than fail them.
@@ -463,6 +486,17 @@ class Keyed<K, T> implements KeyedProvider<K, T> {
   #onIdleTimer(): void {
     this.#idleTimer = undefined;
     if (this.#closed) return;
+    hold();
+    try {
+      this.#expireIdle();
+    } catch {
+      // A timer callback never throws into the runtime.
+    } finally {
+      release();
+    }
+  }
+
+  #expireIdle(): void {
     const now = this.#read();
     if (!Number.isFinite(now)) {
       const ttl = this.#idleTtlMs as number;

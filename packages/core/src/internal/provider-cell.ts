@@ -509,7 +509,7 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     const box = this.#box;
     const wasProbe = box.probe === this && box.state.state === 'half-open';
     // A credential that landed while the clock could not be read: the issuer answered, so the
-    // breaker does not count it; the probe (if this was it) is handed to the next caller.
+    // breaker does not count it; the probe (if this was it) is handed back, as by close().
     const clockFailure = failure !== undefined && failure === this.#landingClockError;
     this.#landingClockError = undefined;
     const error = failure;
@@ -523,7 +523,7 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     box.lastErrorAt = now;
     box.hasError = true;
     if (clockFailure) {
-      if (box.probe === this) box.probe = undefined;
+      this.#releaseProbe(); // as when closing: the next caller probes at once
     } else {
       noteFailure(box, this, wasProbe);
       this.#setBreaker(recordFailure(box.state, now, policy.breaker), now);
