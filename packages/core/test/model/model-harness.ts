@@ -146,7 +146,7 @@ function recordingReporter(real: () => Real, shared: boolean, mode: RunConfig['h
   const scope = (key: string) => (shared ? '*' : key);
   const k = (e: { key?: string }) => e.key ?? SINGLE_KEY;
   /** Records the event, runs an armed trigger, then behaves as the run's hook mode says. */
-  const record = (event: string): unknown => {
+  const record = (event: string): undefined => {
     const r = real();
     r.events.push(event);
     const trigger = r.armed;
@@ -156,7 +156,10 @@ function recordingReporter(real: () => Real, shared: boolean, mode: RunConfig['h
       runTrigger(r, trigger.does);
     }
     if (mode === 'throw') throw new Error(`hook broke on ${event}`);
-    if (mode === 'reject') return Promise.reject(new Error(`async hook rejected on ${event}`));
+    if (mode === 'reject') {
+      // What an async hook that fails returns; typed away because Reporter hooks return void.
+      return Promise.reject(new Error(`async hook rejected on ${event}`)) as unknown as undefined;
+    }
     return undefined;
   };
   return {
@@ -166,16 +169,14 @@ function recordingReporter(real: () => Real, shared: boolean, mode: RunConfig['h
         halfOpen.set(scope(k(e)), started + 1);
         if (started + 1 > 1) real().violations.push(`second mint while half-open: ${k(e)}`);
       }
-      return record(`start ${k(e)} ${e.reason}`) as void;
+      return record(`start ${k(e)} ${e.reason}`);
     },
     onRefreshSuccess: (e) =>
-      record(
-        `success ${k(e)} ${e.reason} took=${e.durationMs} left=${e.remainingLifetimeSeconds}`,
-      ) as void,
+      record(`success ${k(e)} ${e.reason} took=${e.durationMs} left=${e.remainingLifetimeSeconds}`),
     onRefreshFailure: (e) =>
       record(
         `failure ${k(e)} ${e.reason} took=${e.durationMs} code=${e.code ?? null} cached=${e.cachedRemainingLifetimeSeconds}`,
-      ) as void,
+      ),
     onBreakerStateChange: (e) => {
       const pair = `${e.from}>${e.to}`;
       // A shared breaker may close from open: another key's mint, started while it was
@@ -187,13 +188,12 @@ function recordingReporter(real: () => Real, shared: boolean, mode: RunConfig['h
       else halfOpen.delete(scope(k(e)));
       return record(
         `breaker ${k(e)} ${e.from}>${e.to} failures=${e.failures} retry=${e.retryAfterMs}`,
-      ) as void;
+      );
     },
-    onCoalesced: (e) =>
-      record(`coalesced ${k(e)} ${e.reason} waiters=${e.waiters} ok=${e.ok}`) as void,
+    onCoalesced: (e) => record(`coalesced ${k(e)} ${e.reason} waiters=${e.waiters} ok=${e.ok}`),
     onInvalidateRefused: (e) =>
-      record(`refused ${k(e)} age=${e.credentialAgeMs} retry=${e.retryAfterMs}`) as void,
-    onKeyDropped: (e) => record(`dropped ${e.key} ${e.reason}`) as void,
+      record(`refused ${k(e)} age=${e.credentialAgeMs} retry=${e.retryAfterMs}`),
+    onKeyDropped: (e) => record(`dropped ${e.key} ${e.reason}`),
   };
 }
 
