@@ -452,6 +452,28 @@ describe('6b. failures relayed from elsewhere (countsTowardsBreaker: false)', ()
     expect(provider.snapshot().breaker).toMatchObject({ state: 'open', failures: 2 });
   });
 
+  it('a relayed failure of the half-open probe hands the probe back: the breaker stays open with its cooldown over, and the next caller probes at once', async () => {
+    const { provider, calls, last } = await started(
+      { breaker: { failureThreshold: 1, cooldownMs: MINUTE } },
+      MINUTE,
+    );
+    await clock.tickAsync(MINUTE);
+    const opened = settle(provider.get());
+    last().deferred.reject(new Error('real'));
+    await opened;
+    expect(provider.snapshot().breaker.state).toBe('open');
+    await clock.tickAsync(MINUTE);
+    const probe = settle(provider.get());
+    expect(provider.snapshot().breaker.state).toBe('half-open');
+    last().deferred.reject(relayed('relayed'));
+    await probe;
+    expect(provider.snapshot().breaker).toMatchObject({ state: 'open', retryAfterMs: 0 });
+    const next = provider.get();
+    expect(calls).toHaveLength(4);
+    last().deferred.resolve({ value: 'token-2', expiresAt: Date.now() + MINUTE });
+    expect(await next).toBe('token-2');
+  });
+
   it('count as usual when the property is anything but false, or its getter throws', async () => {
     const { provider, last } = await started(
       { breaker: { failureThreshold: 3, cooldownMs: MINUTE } },
