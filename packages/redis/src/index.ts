@@ -71,5 +71,6 @@ export type {
   StoredRecord,
   StoreRequest,
 } from './coordination/store.js';
+export type { CryptoKeyLike } from './coordination/web-crypto.js';
 export type { RedisClient } from './redis/redis-store.js';
 export { createRedisCoordinator, type RedisCoordinatorOptions } from './redis-coordinator.js';

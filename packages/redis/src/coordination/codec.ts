@@ -31,13 +31,17 @@ export const jsonCodec: Codec<unknown> = Object.freeze({
 
 /** A TLS key and certificate chain in PEM, as strings or bytes (Node's `Buffer` included). */
 export interface PemPairInput {
+  /** The private key, PEM. */
   readonly key: string | Uint8Array;
+  /** The certificate chain, PEM. */
   readonly cert: string | Uint8Array;
 }
 
 /** A TLS key and certificate chain in PEM, as strings. */
 export interface PemPair {
+  /** The private key, PEM. */
   readonly key: string;
+  /** The certificate chain, PEM. */
   readonly cert: string;
 }
 
@@ -50,7 +54,9 @@ export interface PemPair {
  * ```
  */
 export const tlsCertificateCodec: {
+  /** The pair as JSON of two PEM strings. */
   encode(value: PemPairInput): string;
+  /** The pair back, as strings. */
   decode(text: string): PemPair;
 } = Object.freeze({
   encode(value: PemPairInput): string {

@@ -15,9 +15,13 @@ export type FleetErrorCode =
 
 /** The fields of a failed mint that travel through the store; never a credential. */
 export interface SerializedMintError {
+  /** The error's `name`. */
   readonly name: string;
+  /** Its message, truncated to 500 characters. */
   readonly message: string;
+  /** Its `code`, when it is a string. */
   readonly code?: string;
+  /** Its `status` (an HTTP status), when it is a number. */
   readonly status?: number;
 }
 
@@ -106,6 +110,7 @@ export type DecryptProblem =
  * it. Reported and treated as a miss; the message never contains the value.
  */
 export class DecryptError extends SluiceError<'SLUICE_FLEET_DECRYPT_FAILED'> {
+  /** Why the value could not be read. */
   readonly problem: DecryptProblem;
   /** The key id the record named (`''` for a record stored in clear). */
   readonly keyId: string;

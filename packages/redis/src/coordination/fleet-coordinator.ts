@@ -86,6 +86,7 @@ export interface CoordinatorSnapshot {
   readonly instanceId: string;
   /** The store as the store breaker sees it. */
   readonly store: StoreState;
+  /** Whether `close()` was called. */
   readonly closed: boolean;
   /** Followers waiting for another instance's mint now. */
   readonly waiting: number;

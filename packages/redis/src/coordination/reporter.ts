@@ -17,6 +17,7 @@ export interface FleetEventBase {
 
 /** The credential came from the store: another instance minted it; no upstream mint here. */
 export interface AdoptedEvent extends FleetEventBase {
+  /** Why the provider wanted a mint. */
   readonly reason: MintReason;
   /** How long this call waited for another instance's mint, in milliseconds (0: none). */
   readonly waitedMs: number;
@@ -24,6 +25,7 @@ export interface AdoptedEvent extends FleetEventBase {
 
 /** This instance took the lease and mints for the fleet. */
 export interface LeasedEvent extends FleetEventBase {
+  /** Why the provider wanted a mint. */
   readonly reason: MintReason;
 }
 
@@ -32,6 +34,7 @@ export interface LeasedEvent extends FleetEventBase {
  * credential that expires no earlier; the leader adopted it when it could) or `expired`.
  */
 export interface StoredEvent extends FleetEventBase {
+  /** What the compare-and-set did. */
   readonly outcome: 'stored' | 'refused' | 'expired';
 }
 
@@ -39,6 +42,7 @@ export interface StoredEvent extends FleetEventBase {
 export interface RelayedFailureEvent extends FleetEventBase {
   /** The failed mint's code (`SLUICE_FLEET_RELAYED_FAILURE` when it had none). */
   readonly code: string;
+  /** Milliseconds until the failure window ends. */
   readonly retryAfterMs: number;
   /** Consecutive failures the fleet has recorded. */
   readonly failures: number;
@@ -46,6 +50,7 @@ export interface RelayedFailureEvent extends FleetEventBase {
 
 /** This instance's own failed mint was recorded for the fleet. */
 export interface FailureRecordedEvent extends FleetEventBase {
+  /** Consecutive failures the fleet has recorded, this one included. */
   readonly failures: number;
   /** Milliseconds until an instance tries again. */
   readonly retryAfterMs: number;
@@ -66,6 +71,7 @@ export type FallbackReason =
 
 /** A mint ran on the plain local policy (this process's single flight only). */
 export interface FallbackEvent extends FleetEventBase {
+  /** Why there was no coordination. */
   readonly reason: FallbackReason;
   /** What went wrong with the store, for `store-unavailable`. */
   readonly error?: unknown;
@@ -76,7 +82,9 @@ export type StoreState = 'available' | 'unavailable' | 'probing';
 
 /** The store breaker changed state. */
 export interface StoreStateChangeEvent {
+  /** The state before. */
   readonly from: StoreState;
+  /** The state now. */
   readonly to: StoreState;
   /** The failure that opened it, when `to` is `unavailable`. */
   readonly error?: unknown;
@@ -84,6 +92,7 @@ export interface StoreStateChangeEvent {
 
 /** A stored value could not be read; it was treated as a miss. */
 export interface DecryptFailedEvent extends FleetEventBase {
+  /** What could not be read, and why (never the value). */
   readonly error: DecryptError;
 }
 
@@ -98,22 +107,35 @@ export type LeaseLostEvent = FleetEventBase;
 
 /** A store operation failed or timed out (the store breaker counts these). */
 export interface StoreErrorEvent {
+  /** The operation: `loadOrLease`, `store`, `fail`, `renew`, `release`, `time`, `encode`, `subscribe`. */
   readonly operation: string;
+  /** What it failed with. */
   readonly error: unknown;
 }
 
 /** The coordinator's telemetry hooks; every method is optional. */
 export interface FleetReporter {
+  /** A credential was adopted from the store instead of minted here. */
   onAdopted?(event: AdoptedEvent): void;
+  /** This instance took the lease and mints for the fleet. */
   onLeased?(event: LeasedEvent): void;
+  /** The leader's compare-and-set answered. */
   onStored?(event: StoredEvent): void;
+  /** A caller got the fleet's recorded failure instead of calling the issuer. */
   onRelayedFailure?(event: RelayedFailureEvent): void;
+  /** This instance's failed mint was recorded for the fleet. */
   onFailureRecorded?(event: FailureRecordedEvent): void;
+  /** A mint ran on the local policy only. */
   onFallback?(event: FallbackEvent): void;
+  /** The store breaker changed state. */
   onStoreStateChange?(event: StoreStateChangeEvent): void;
+  /** A store operation failed or timed out. */
   onStoreError?(event: StoreErrorEvent): void;
+  /** A stored value could not be read and was treated as a miss. */
   onDecryptFailed?(event: DecryptFailedEvent): void;
+  /** A waiting follower woke up to re-read the store. */
   onWoken?(event: WokenEvent): void;
+  /** A leader found its lease gone while its mint still ran. */
   onLeaseLost?(event: LeaseLostEvent): void;
 }
 

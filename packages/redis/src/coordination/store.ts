@@ -67,15 +67,44 @@ export interface FailureRecord {
  * - `lease`: the caller now holds the lease (with its token): mint.
  */
 export type LeaseAnswer =
-  | { readonly kind: 'value'; readonly now: number; readonly record: StoredRecord }
-  | { readonly kind: 'failed'; readonly now: number; readonly failure: FailureRecord }
-  | { readonly kind: 'leased'; readonly now: number; readonly leaseTtlMs: number }
-  | { readonly kind: 'lease'; readonly now: number; readonly storedId: string | undefined };
+  | {
+      /** Adopt `record`. */
+      readonly kind: 'value';
+      /** The store's clock when it decided (epoch ms). */
+      readonly now: number;
+      /** The stored credential to adopt. */
+      readonly record: StoredRecord;
+    }
+  | {
+      /** Honour `failure`: do not call the issuer. */
+      readonly kind: 'failed';
+      /** The store's clock when it decided (epoch ms). */
+      readonly now: number;
+      /** The failure window to honour. */
+      readonly failure: FailureRecord;
+    }
+  | {
+      /** Another instance holds the lease: wait. */
+      readonly kind: 'leased';
+      /** The store's clock when it decided (epoch ms). */
+      readonly now: number;
+      /** What is left of that lease, in milliseconds. */
+      readonly leaseTtlMs: number;
+    }
+  | {
+      /** The caller now holds the lease: mint. */
+      readonly kind: 'lease';
+      /** The store's clock when it decided (epoch ms). */
+      readonly now: number;
+      /** The id of the credential stored at that moment, if any (for {@link FailRequest.seenId}). */
+      readonly storedId: string | undefined;
+    };
 
 /** What {@link CoordinationStore.store} is asked. */
 export interface StoreRequest {
   /** The writer's lease token: the lease is released only if it still holds this token. */
   readonly token: string;
+  /** The credential to store. */
   readonly record: StoredRecord;
   /**
    * Ids the writer knows to be dead (invalidated, unreadable): the stored credential is
@@ -92,23 +121,36 @@ export interface StoreRequest {
  * - `expired`: the record had already expired on the store's clock.
  */
 export type StoreAnswer =
-  | { readonly outcome: 'stored'; readonly now: number }
   | {
-      readonly outcome: 'refused' | 'expired';
+      /** The record is now the stored credential. */
+      readonly outcome: 'stored';
+      /** The store's clock when it decided (epoch ms). */
       readonly now: number;
+    }
+  | {
+      /** Refused: the stored one expires no earlier, or the record had already expired. */
+      readonly outcome: 'refused' | 'expired';
+      /** The store's clock when it decided (epoch ms). */
+      readonly now: number;
+      /** The credential the store holds, if any: the writer adopts it when it can. */
       readonly current: StoredRecord | undefined;
     };
 
 /** What {@link CoordinationStore.fail} is asked. */
 export interface FailRequest {
+  /** The writer's lease token, released if it still holds the lease. */
   readonly token: string;
+  /** The failing instance, remembered so a second instance can confirm the failure. */
   readonly instanceId: string;
   /** The stored credential id the writer saw when it took the lease, if any. */
   readonly seenId: string | undefined;
+  /** The encryption key id of `payload`, or `''`. */
   readonly keyId: string;
+  /** The serialised error (name, message, code, status), possibly encrypted. */
   readonly payload: string;
   /** The failure window after the n-th consecutive failure: `min(maxMs, initialMs * 2^(n-1))`. */
   readonly initialWindowMs: number;
+  /** The longest failure window, in milliseconds. */
   readonly maxWindowMs: number;
   /** A sample in [0, 1) that shortens the window by up to 20 %, so a fleet never retries in step. */
   readonly jitterSample: number;
@@ -123,13 +165,23 @@ export interface FailRequest {
  */
 export type FailAnswer =
   | {
+      /** The failure was recorded. */
       readonly outcome: 'recorded';
+      /** The store's clock when it decided (epoch ms). */
       readonly now: number;
+      /** When the failure window ends, store clock (epoch ms). */
       readonly retryAt: number;
+      /** Consecutive failures recorded, this one included. */
       readonly failures: number;
+      /** Whether two instances have now failed, so every instance honours the window. */
       readonly confirmed: boolean;
     }
-  | { readonly outcome: 'superseded'; readonly now: number };
+  | {
+      /** Nothing recorded: another instance stored a fresh credential since the lease. */
+      readonly outcome: 'superseded';
+      /** The store's clock when it decided (epoch ms). */
+      readonly now: number;
+    };
 
 /** Why a watcher is woken. */
 export type ChangeKind = 'stored' | 'failed' | 'released';

@@ -5,8 +5,16 @@
 
 /** A WebCrypto `CryptoKey`, as far as the keyring checks it. */
 export interface CryptoKeyLike {
+  /** `'secret'` for an AES key. */
   readonly type: string;
-  readonly algorithm: { readonly name: string; readonly length?: number };
+  /** The key's algorithm: `AES-GCM` with a `length` of 256 here. */
+  readonly algorithm: {
+    /** The algorithm's name. */
+    readonly name: string;
+    /** The key length in bits. */
+    readonly length?: number;
+  };
+  /** What the key may do: `encrypt`, `decrypt`, ... */
   readonly usages: readonly string[];
 }
 
