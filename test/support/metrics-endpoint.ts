@@ -3,7 +3,7 @@
  * Prometheus server would do, without one.
  */
 
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** What the endpoint serves: the exposition text and its content type. */
@@ -23,10 +23,8 @@ export interface MetricsEndpoint {
 }
 
 /** Starts a server that answers `GET /metrics` with `expose()` and 404 for anything else. */
-export async function startMetricsEndpoint(
-  expose: () => Promise<Exposition>,
-): Promise<MetricsEndpoint> {
-  const server: Server = createServer((request, response) => {
+export function startMetricsEndpoint(expose: () => Promise<Exposition>): Promise<MetricsEndpoint> {
+  return startEndpoint((request, response) => {
     if (request.method !== 'GET' || request.url !== '/metrics') {
       response.writeHead(404).end();
       return;
@@ -40,6 +38,11 @@ export async function startMetricsEndpoint(
       },
     );
   });
+}
+
+/** Starts a server on a free loopback port with `listener` (an exporter's own handler, say). */
+export async function startEndpoint(listener: RequestListener): Promise<MetricsEndpoint> {
+  const server: Server = createServer(listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());

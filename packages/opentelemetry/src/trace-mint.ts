@@ -1,0 +1,252 @@
+/**
+ * Tracing for the mint: a `sluice.refresh` span around each call, active while the mint runs
+ * so the token endpoint's HTTP span (from any OpenTelemetry HTTP instrumentation) is its child.
+ */
+
+import {
+  type Attributes,
+  type Context,
+  context as contextApi,
+  isSpanContextValid,
+  type Link,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+  type TracerProvider,
+  trace,
+} from '@opentelemetry/api';
+import {
+  type Credential,
+  errorCode,
+  InvalidOptionError,
+  type KeyedMint,
+  type Mint,
+  type MintContext,
+} from '@sluice/core';
+import { errorType } from './error-type.js';
+import { OTEL_ATTRIBUTES as A, INSTRUMENTATION_SCOPE, REFRESH_SPAN_NAME } from './names.js';
+import { VERSION } from './version.js';
+
+/** Options of {@link traceMint}. */
+export interface TraceMintOptions {
+  /**
+   * The provider's `name`, recorded as `sluice.provider.name` on the span. Give it the same
+   * value as the provider's `name` option.
+   * @default 'sluice' (core's default provider name)
+   */
+  name?: string;
+  /**
+   * Where the tracer comes from (the tracer is `@sluice/opentelemetry`).
+   * @default the global tracer provider (`trace.getTracerProvider()`), read once here
+   */
+  tracerProvider?: TracerProvider;
+  /**
+   * `false`: the span is a child of the caller that triggered the mint (the first `get()` that
+   * found no valid credential, or the `get()` that found it due). `true`: the span starts its
+   * own trace and links to that caller, so one slow token endpoint does not stretch the
+   * caller's trace and a refresh shared by many requests is one trace of its own.
+   * @default false
+   */
+  root?: boolean;
+}
+
+/** Options of {@link traceKeyedMint}. */
+export interface TraceKeyedMintOptions<K> extends TraceMintOptions {
+  /**
+   * Records the key as `sluice.key` on the span (span attributes do not create metric series,
+   * but keys may still be sensitive: a tenant, a hostname).
+   * @default false
+   */
+  includeKey?: boolean;
+  /**
+   * Turns a key into the string recorded as `sluice.key`; use the keyed provider's own
+   * `keyOf`. Only used with `includeKey`.
+   * @default keys that are strings as they are, others as `String(key)`
+   */
+  keyOf?: (key: K) => string;
+}
+
+/**
+ * Wraps a mint so each call runs in a `sluice.refresh` span (kind internal) with
+ * `sluice.provider.name` and `sluice.refresh.reason`. The span is active while the mint runs,
+ * so spans the mint starts (the token endpoint's HTTP client span) are its children. It ends
+ * when the mint settles, or when core aborts the mint's signal (timeout, `close()`): a failure
+ * sets status `ERROR`, `error.type` (the error's code, else its name) and records the
+ * exception. A synchronous mint stays synchronous. Waiters that join the mint are not on the
+ * span: see `docs/observability.md`.
+ *
+ * @throws {InvalidOptionError} `SLUICE_INVALID_OPTION` naming the bad option.
+ * @example
+ * ```ts
+ * const tokens = await createRefreshingProvider({
+ *   name: 'billing-api',
+ *   mint: traceMint(async ({ signal }) => fetchToken(signal), { name: 'billing-api' }),
+ * });
+ * ```
+ */
+export function traceMint<T>(mint: Mint<T>, options: TraceMintOptions = {}): Mint<T> {
+  if (typeof mint !== 'function') {
+    throw new InvalidOptionError('mint', 'a function (context) => credential', mint);
+  }
+  const settings = checkOptions(options);
+  return (context: MintContext<T>) => runInSpan(settings, context, undefined, () => mint(context));
+}
+
+/**
+ * As {@link traceMint}, for a keyed provider's mint `(key, context)`; the key is recorded as
+ * `sluice.key` only with `includeKey`.
+ *
+ * @throws {InvalidOptionError} `SLUICE_INVALID_OPTION` naming the bad option.
+ * @example
+ * ```ts
+ * const tokens = createKeyedProvider<string, string>({
+ *   name: 'tenants',
+ *   mint: traceKeyedMint((tenant, { signal }) => fetchToken(tenant, signal), { name: 'tenants' }),
+ * });
+ * ```
+ */
+export function traceKeyedMint<K, T>(
+  mint: KeyedMint<K, T>,
+  options: TraceKeyedMintOptions<K> = {},
+): KeyedMint<K, T> {
+  if (typeof mint !== 'function') {
+    throw new InvalidOptionError('mint', 'a function (key, context) => credential', mint);
+  }
+  const settings = checkOptions(options);
+  const { includeKey = false, keyOf } = options;
+  if (typeof includeKey !== 'boolean') {
+    throw new InvalidOptionError('includeKey', 'a boolean', includeKey);
+  }
+  if (keyOf !== undefined && typeof keyOf !== 'function') {
+    throw new InvalidOptionError('keyOf', 'a function', keyOf);
+  }
+  return (key: K, context: MintContext<T>) => {
+    let keyString: string | undefined;
+    if (includeKey) {
+      try {
+        keyString = keyOf === undefined ? String(key) : keyOf(key);
+      } catch {
+        keyString = undefined; // core has already turned this key into a string; never fail here
+      }
+    }
+    return runInSpan(settings, context, keyString, () => mint(key, context));
+  };
+}
+
+interface Settings {
+  readonly tracer: Tracer;
+  readonly name: string;
+  readonly root: boolean;
+}
+
+type MintResult<T> = Promise<Credential<T>> | Credential<T>;
+
+function runInSpan<T>(
+  settings: Settings,
+  mintContext: MintContext<T>,
+  key: string | undefined,
+  call: () => MintResult<T>,
+): MintResult<T> {
+  const parent = contextApi.active();
+  const attributes: Attributes = {
+    [A.providerName]: settings.name,
+    [A.refreshReason]: mintContext.reason,
+  };
+  if (key !== undefined) attributes[A.key] = key;
+  let span: Span;
+  let active: Context;
+  if (settings.root) {
+    const caller = trace.getSpanContext(parent);
+    const links: Link[] =
+      caller !== undefined && isSpanContextValid(caller) ? [{ context: caller }] : [];
+    span = settings.tracer.startSpan(
+      REFRESH_SPAN_NAME,
+      { kind: SpanKind.INTERNAL, attributes, root: true, links },
+      parent,
+    );
+  } else {
+    span = settings.tracer.startSpan(
+      REFRESH_SPAN_NAME,
+      { kind: SpanKind.INTERNAL, attributes },
+      parent,
+    );
+  }
+  active = trace.setSpan(parent, span);
+
+  const signal = mintContext.signal;
+  let ended = false;
+  const end = (failed: boolean, error?: unknown): void => {
+    if (ended) return;
+    ended = true;
+    signal.removeEventListener('abort', onAbort);
+    if (failed) markFailed(span, error);
+    span.end();
+  };
+  const onAbort = (): void => end(true, signal.reason);
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+
+  let result: MintResult<T>;
+  try {
+    result = contextApi.with(active, call);
+  } catch (error) {
+    end(true, error);
+    throw error;
+  }
+  let thenable: boolean;
+  try {
+    thenable =
+      ((typeof result === 'object' && result !== null) || typeof result === 'function') &&
+      typeof (result as { then?: unknown }).then === 'function';
+  } catch {
+    thenable = true; // a `then` getter that throws: let Promise adoption report it
+  }
+  if (!thenable) {
+    end(false);
+    return result;
+  }
+  return Promise.resolve(result).then(
+    (credential) => {
+      end(false);
+      return credential;
+    },
+    (error: unknown) => {
+      end(true, error);
+      throw error;
+    },
+  );
+}
+
+function markFailed(span: Span, error: unknown): void {
+  const type = errorType(error, errorCode(error));
+  span.setAttribute(A.errorType, type);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: type });
+  try {
+    if (error instanceof Error) span.recordException(error);
+    else span.recordException({ name: type, message: typeof error === 'string' ? error : type });
+  } catch {
+    // An error whose properties throw: the status and error.type are enough.
+  }
+}
+
+function checkOptions(options: TraceMintOptions): Settings {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError('options', 'an object', options);
+  }
+  const { name = 'sluice', tracerProvider = trace.getTracerProvider(), root = false } = options;
+  if (typeof name !== 'string') throw new InvalidOptionError('name', 'a string', name);
+  if (
+    typeof tracerProvider !== 'object' ||
+    tracerProvider === null ||
+    typeof tracerProvider.getTracer !== 'function'
+  ) {
+    throw new InvalidOptionError(
+      'tracerProvider',
+      'an OpenTelemetry TracerProvider',
+      tracerProvider,
+    );
+  }
+  if (typeof root !== 'boolean') throw new InvalidOptionError('root', 'a boolean', root);
+  return { tracer: tracerProvider.getTracer(INSTRUMENTATION_SCOPE, VERSION), name, root };
+}
