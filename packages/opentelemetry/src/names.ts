@@ -52,6 +52,12 @@ export const OTEL_ATTRIBUTES = Object.freeze({
   breakerState: 'sluice.breaker.state',
   /** The breaker state before a transition. */
   breakerPreviousState: 'sluice.breaker.previous_state',
+  /**
+   * On the `sluice.refresh` span: callers that waited on this mint and got its outcome. Set
+   * only when the traced mint is paired with the provider's reporter (`traceMint`'s
+   * `reporter` option).
+   */
+  waiterCount: 'sluice.refresh.waiter_count',
 } as const);
 
 /** The name of the span around a mint: `sluice.refresh`. */

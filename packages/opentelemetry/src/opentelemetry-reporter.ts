@@ -33,6 +33,7 @@ import {
   ObservedProviders,
   type ObservedState,
 } from './observed-providers.js';
+import { attachRefreshSpans } from './refresh-spans.js';
 import { VERSION } from './version.js';
 
 /** Options of {@link createOpenTelemetryReporter}. */
@@ -163,7 +164,7 @@ export function createOpenTelemetryReporter(
     if (Number.isFinite(seconds)) duration.record(Math.max(0, seconds), attributes);
   };
 
-  return {
+  const reporter: OpenTelemetryReporter = {
     onRefreshSuccess(event: RefreshSuccessEvent) {
       if (!active) return;
       recordDuration({ ...base(event), [A.refreshReason]: event.reason }, event.durationMs);
@@ -182,6 +183,7 @@ export function createOpenTelemetryReporter(
     onCoalesced(event: CoalescedEvent) {
       if (!active || !Number.isFinite(event.waiters) || event.waiters < 0) return;
       waiters.record(event.waiters, { ...base(event), [A.refreshReason]: event.reason });
+      spans.recordWaiters(event.name, event.key, event.waiters);
     },
     onBreakerStateChange(event: BreakerStateChangeEvent) {
       if (!active) return;
@@ -202,6 +204,8 @@ export function createOpenTelemetryReporter(
       meter.removeBatchObservableCallback(collect, [breakerStatus, remaining]);
     },
   };
+  const spans = attachRefreshSpans(reporter);
+  return reporter;
 }
 
 const BREAKER_STATES: readonly BreakerStateName[] = ['closed', 'open', 'half-open'];

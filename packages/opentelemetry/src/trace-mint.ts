@@ -5,7 +5,6 @@
 
 import {
   type Attributes,
-  type Context,
   context as contextApi,
   isSpanContextValid,
   type Link,
@@ -26,6 +25,8 @@ import {
 } from '@sluice/core';
 import { errorType } from './error-type.js';
 import { OTEL_ATTRIBUTES as A, INSTRUMENTATION_SCOPE, REFRESH_SPAN_NAME } from './names.js';
+import type { OpenTelemetryReporter } from './opentelemetry-reporter.js';
+import { type RefreshSpans, refreshSpansOf } from './refresh-spans.js';
 import { VERSION } from './version.js';
 
 /** Options of {@link traceMint}. */
@@ -49,6 +50,15 @@ export interface TraceMintOptions {
    * @default false
    */
   root?: boolean;
+  /**
+   * The provider's reporter from {@link createOpenTelemetryReporter}: pairs the span with
+   * the provider's `onCoalesced` event, which records `sluice.refresh.waiter_count` (callers
+   * that waited on this mint) on the span. The span then ends just after core settles the
+   * mint instead of as the mint settles (microseconds later). Two providers with the same
+   * `name` minting the same key at once get no count.
+   * @default none (no waiter count on the span)
+   */
+  reporter?: OpenTelemetryReporter;
 }
 
 /** Options of {@link traceKeyedMint}. */
@@ -73,8 +83,9 @@ export interface TraceKeyedMintOptions<K> extends TraceMintOptions {
  * so spans the mint starts (the token endpoint's HTTP client span) are its children. It ends
  * when the mint settles, or when core aborts the mint's signal (timeout, `close()`): a failure
  * sets status `ERROR`, `error.type` (the error's code, else its name) and records the
- * exception. A synchronous mint stays synchronous. Waiters that join the mint are not on the
- * span: see `docs/observability.md`.
+ * exception. A synchronous mint stays synchronous. With the `reporter` option the span also
+ * gets `sluice.refresh.waiter_count`; see `docs/observability.md` for why waiters are a
+ * count and not links.
  *
  * @throws {InvalidOptionError} `SLUICE_INVALID_OPTION` naming the bad option.
  * @example
@@ -90,7 +101,8 @@ export function traceMint<T>(mint: Mint<T>, options: TraceMintOptions = {}): Min
     throw new InvalidOptionError('mint', 'a function (context) => credential', mint);
   }
   const settings = checkOptions(options);
-  return (context: MintContext<T>) => runInSpan(settings, context, undefined, () => mint(context));
+  return (context: MintContext<T>) =>
+    runInSpan(settings, context, undefined, undefined, () => mint(context));
 }
 
 /**
@@ -123,14 +135,15 @@ export function traceKeyedMint<K, T>(
   }
   return (key: K, context: MintContext<T>) => {
     let keyString: string | undefined;
-    if (includeKey) {
+    if (includeKey || settings.spans !== undefined) {
       try {
         keyString = keyOf === undefined ? String(key) : keyOf(key);
       } catch {
         keyString = undefined; // core has already turned this key into a string; never fail here
       }
     }
-    return runInSpan(settings, context, keyString, () => mint(key, context));
+    const recorded = includeKey ? keyString : undefined;
+    return runInSpan(settings, context, recorded, keyString, () => mint(key, context));
   };
 }
 
@@ -138,14 +151,28 @@ interface Settings {
   readonly tracer: Tracer;
   readonly name: string;
   readonly root: boolean;
+  /** The paired reporter's open spans, to receive the waiter count. */
+  readonly spans: RefreshSpans | undefined;
 }
 
 type MintResult<T> = Promise<Credential<T>> | Credential<T>;
+
+function isThenable(value: unknown): boolean {
+  try {
+    return (
+      ((typeof value === 'object' && value !== null) || typeof value === 'function') &&
+      typeof (value as { then?: unknown }).then === 'function'
+    );
+  } catch {
+    return true; // a `then` getter that throws: let Promise adoption report it
+  }
+}
 
 function runInSpan<T>(
   settings: Settings,
   mintContext: MintContext<T>,
   key: string | undefined,
+  spanKey: string | undefined,
   call: () => MintResult<T>,
 ): MintResult<T> {
   const parent = contextApi.active();
@@ -155,7 +182,6 @@ function runInSpan<T>(
   };
   if (key !== undefined) attributes[A.key] = key;
   let span: Span;
-  let active: Context;
   if (settings.root) {
     const caller = trace.getSpanContext(parent);
     const links: Link[] =
@@ -172,18 +198,30 @@ function runInSpan<T>(
       parent,
     );
   }
-  active = trace.setSpan(parent, span);
+  const active = trace.setSpan(parent, span);
+  const unregister = settings.spans?.add(settings.name, spanKey, span);
 
+  // The outcome is recorded once (the first of: settled, threw, signal aborted); the span
+  // ends then, or, when paired with a reporter, just after core has settled the mint and
+  // reported `onCoalesced` (which sets the waiter count).
   const signal = mintContext.signal;
+  let settled = false;
   let ended = false;
-  const end = (failed: boolean, error?: unknown): void => {
+  const end = (): void => {
     if (ended) return;
     ended = true;
-    signal.removeEventListener('abort', onAbort);
-    if (failed) markFailed(span, error);
+    unregister?.();
     span.end();
   };
-  const onAbort = (): void => end(true, signal.reason);
+  const settle = (failed: boolean, error: unknown, later: (end: () => void) => void): void => {
+    if (settled) return;
+    settled = true;
+    signal.removeEventListener('abort', onAbort);
+    if (failed) markFailed(span, error);
+    if (unregister === undefined) end();
+    else later(end);
+  };
+  const onAbort = (): void => settle(true, signal.reason, queueMicrotask);
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
 
@@ -191,31 +229,29 @@ function runInSpan<T>(
   try {
     result = contextApi.with(active, call);
   } catch (error) {
-    end(true, error);
+    settle(true, error, queueMicrotask); // core settles synchronously after the throw
     throw error;
   }
-  let thenable: boolean;
-  try {
-    thenable =
-      ((typeof result === 'object' && result !== null) || typeof result === 'function') &&
-      typeof (result as { then?: unknown }).then === 'function';
-  } catch {
-    thenable = true; // a `then` getter that throws: let Promise adoption report it
-  }
-  if (!thenable) {
-    end(false);
+  if (!isThenable(result)) {
+    settle(false, undefined, queueMicrotask); // core settles synchronously after the return
     return result;
   }
-  return Promise.resolve(result).then(
+  // Core reacts to `returned` first (it subscribed when the mint returned it); a reaction
+  // added while it settles runs after core's, so after `onCoalesced`.
+  const afterCore = (finish: () => void): void => {
+    returned.then(finish, finish);
+  };
+  const returned: Promise<Credential<T>> = Promise.resolve(result).then(
     (credential) => {
-      end(false);
+      settle(false, undefined, afterCore);
       return credential;
     },
     (error: unknown) => {
-      end(true, error);
+      settle(true, error, afterCore);
       throw error;
     },
   );
+  return returned;
 }
 
 function markFailed(span: Span, error: unknown): void {
@@ -248,5 +284,14 @@ function checkOptions(options: TraceMintOptions): Settings {
     );
   }
   if (typeof root !== 'boolean') throw new InvalidOptionError('root', 'a boolean', root);
-  return { tracer: tracerProvider.getTracer(INSTRUMENTATION_SCOPE, VERSION), name, root };
+  const { reporter } = options;
+  const spans = reporter === undefined ? undefined : refreshSpansOf(reporter);
+  if (reporter !== undefined && spans === undefined) {
+    throw new InvalidOptionError(
+      'reporter',
+      'a reporter made by createOpenTelemetryReporter',
+      reporter,
+    );
+  }
+  return { tracer: tracerProvider.getTracer(INSTRUMENTATION_SCOPE, VERSION), name, root, spans };
 }

@@ -19,11 +19,17 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   OTEL_ATTRIBUTES as A,
+  createOpenTelemetryReporter,
   REFRESH_SPAN_NAME,
   traceKeyedMint,
   traceMint,
 } from '../src/index.js';
-import { createTracing, installContextManager, parentSpanId } from './support/otel.js';
+import {
+  createMetrics,
+  createTracing,
+  installContextManager,
+  parentSpanId,
+} from './support/otel.js';
 
 let uninstall: () => void;
 beforeAll(() => {
@@ -382,5 +388,172 @@ describe('traceKeyedMint', () => {
       caught = error;
     }
     expect((caught as InvalidOptionError).option).toBe(option);
+  });
+});
+
+describe('the waiter count on the span (traced mint paired with the reporter)', () => {
+  const paired = () =>
+    createOpenTelemetryReporter({ meterProvider: createMetrics().meterProvider });
+
+  function deferred<T>() {
+    let resolve!: (value: T) => void;
+    let reject!: (error: unknown) => void;
+    const promise = new Promise<T>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    return { promise, resolve, reject };
+  }
+
+  it('records how many callers waited on the mint, then ends the span', async () => {
+    const reporter = paired();
+    const minted = deferred<Credential<string>>();
+    const tokens = await createRefreshingProvider({
+      name: 'p',
+      lazy: true,
+      reporter,
+      mint: traceMint(() => minted.promise, {
+        name: 'p',
+        reporter,
+        tracerProvider: tracing.tracerProvider,
+      }),
+    });
+    const callers = [tokens.get(), tokens.get(), tokens.get()];
+    expect(tracing.spans(REFRESH_SPAN_NAME)).toEqual([]);
+    minted.resolve({ value: 'v' });
+    await Promise.all(callers);
+    const [refresh] = tracing.spans(REFRESH_SPAN_NAME);
+    expect(refresh?.attributes[A.waiterCount]).toBe(3);
+    tokens.close();
+  });
+
+  it('records the count on a failed and on a timed-out mint', async () => {
+    const reporter = paired();
+    const { timers, fireAll } = manualTimers();
+    let hang = false;
+    const tokens = await createRefreshingProvider({
+      name: 'p',
+      lazy: true,
+      timers,
+      reporter,
+      breaker: { failureThreshold: 100 },
+      mint: traceMint(
+        () => {
+          if (hang) return new Promise<Credential<string>>(() => {});
+          return Promise.reject(new Error('no'));
+        },
+        { name: 'p', reporter, tracerProvider: tracing.tracerProvider },
+      ),
+    });
+    await Promise.allSettled([tokens.get(), tokens.get()]);
+    hang = true;
+    const waiting = Promise.allSettled([tokens.get(), tokens.get(), tokens.get(), tokens.get()]);
+    fireAll();
+    await waiting;
+    await new Promise((resolve) => setImmediate(resolve));
+    const spans = tracing.spans(REFRESH_SPAN_NAME);
+    expect(spans.map((s) => [s.attributes[A.errorType], s.attributes[A.waiterCount]])).toEqual([
+      ['Error', 2],
+      ['SLUICE_MINT_TIMEOUT', 4],
+    ]);
+    tokens.close();
+  });
+
+  it('records a count of 0 for a synchronous mint nobody could join', async () => {
+    const reporter = paired();
+    const tokens = await createRefreshingProvider({
+      name: 'sync',
+      reporter,
+      mint: traceMint(() => ({ value: 'v' }), {
+        name: 'sync',
+        reporter,
+        tracerProvider: tracing.tracerProvider,
+      }),
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    // A synchronous mint settles before the factory joins it: nobody waited.
+    expect(tracing.spans(REFRESH_SPAN_NAME)[0]?.attributes[A.waiterCount]).toBe(0);
+    tokens.close();
+  });
+
+  it('counts per key for a keyed provider', async () => {
+    const reporter = paired();
+    const gates = new Map<string, ReturnType<typeof deferred<Credential<string>>>>();
+    const keyed = createKeyedProvider<string, string>({
+      name: 'tenants',
+      reporter,
+      mint: traceKeyedMint(
+        (key) => {
+          const gate = deferred<Credential<string>>();
+          gates.set(key, gate);
+          return gate.promise;
+        },
+        { name: 'tenants', reporter, tracerProvider: tracing.tracerProvider },
+      ),
+    });
+    const waits = [keyed.get('a'), keyed.get('b'), keyed.get('b')];
+    gates.get('b')?.resolve({ value: 'b' });
+    gates.get('a')?.resolve({ value: 'a' });
+    await Promise.all(waits);
+    expect(
+      tracing
+        .spans(REFRESH_SPAN_NAME)
+        .map((s) => s.attributes[A.waiterCount])
+        .sort(),
+    ).toEqual([1, 2]);
+    keyed.close();
+  });
+
+  it('records nothing on a span while another provider with the same name mints (ambiguous)', async () => {
+    const reporter = paired();
+    const gates: Array<ReturnType<typeof deferred<Credential<string>>>> = [];
+    const make = () =>
+      createRefreshingProvider({
+        name: 'twin',
+        lazy: true,
+        reporter,
+        mint: traceMint(
+          () => {
+            const gate = deferred<Credential<string>>();
+            gates.push(gate);
+            return gate.promise;
+          },
+          { name: 'twin', reporter, tracerProvider: tracing.tracerProvider },
+        ),
+      });
+    const [one, two] = await Promise.all([make(), make()]);
+    const waits = [one.get(), two.get(), two.get()];
+    for (const gate of gates) gate.resolve({ value: 'v' });
+    await Promise.all(waits);
+    // The first settles while both are open: no count. The second is alone by then: counted.
+    expect(tracing.spans(REFRESH_SPAN_NAME).map((s) => s.attributes[A.waiterCount])).toEqual([
+      undefined,
+      2,
+    ]);
+    one.close();
+    two.close();
+  });
+
+  it('records nothing without the reporter option', async () => {
+    const tokens = await createRefreshingProvider({
+      name: 'p',
+      reporter: paired(),
+      mint: traceMint(async () => ({ value: 'v' }), {
+        name: 'p',
+        tracerProvider: tracing.tracerProvider,
+      }),
+    });
+    expect(tracing.spans(REFRESH_SPAN_NAME)[0]?.attributes).not.toHaveProperty(A.waiterCount);
+    tokens.close();
+  });
+
+  it('refuses a reporter this package did not make', () => {
+    let caught: unknown;
+    try {
+      traceMint(() => ({ value: 'v' }), { reporter: {} as never });
+    } catch (error) {
+      caught = error;
+    }
+    expect((caught as InvalidOptionError).option).toBe('reporter');
   });
 });
