@@ -60,21 +60,47 @@ export const OTEL_ATTRIBUTES = Object.freeze({
   waiterCount: 'sluice.refresh.waiter_count',
 } as const);
 
-/** The name of the span around a mint: `sluice.refresh`. */
+/**
+ * The name of the span around a mint: `sluice.refresh`.
+ *
+ * @example
+ * ```ts
+ * const refreshes = exporter.getFinishedSpans().filter((s) => s.name === REFRESH_SPAN_NAME);
+ * ```
+ */
 export const REFRESH_SPAN_NAME = 'sluice.refresh';
 
-/** The instrumentation scope name (the meter's and tracer's name). */
+/**
+ * The instrumentation scope name (the meter's and tracer's name), for SDK views.
+ *
+ * @example
+ * ```ts
+ * new MeterProvider({ views: [{ meterName: INSTRUMENTATION_SCOPE, instrumentName: 'sluice.refresh.duration', aggregation }] });
+ * ```
+ */
 export const INSTRUMENTATION_SCOPE = '@sluice/opentelemetry';
 
 /**
  * The explicit bucket boundaries of `sluice.refresh.duration`, in seconds: 5 ms to 60 s,
  * covering a local token endpoint as well as an ACME order that polls.
+ *
+ * @example
+ * ```ts
+ * DURATION_BUCKETS_SECONDS.at(-1); // 60
+ * ```
  */
 export const DURATION_BUCKETS_SECONDS: readonly number[] = Object.freeze([
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
 ]);
 
-/** The explicit bucket boundaries of `sluice.refresh.waiters`. */
+/**
+ * The explicit bucket boundaries of `sluice.refresh.waiters`.
+ *
+ * @example
+ * ```ts
+ * WAITER_BUCKETS[0]; // 0: a background refresh nobody waited on
+ * ```
+ */
 export const WAITER_BUCKETS: readonly number[] = Object.freeze([
   0, 1, 2, 5, 10, 25, 50, 100, 250, 1000, 10000,
 ]);

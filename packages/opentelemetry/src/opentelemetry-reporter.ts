@@ -61,7 +61,7 @@ export interface OpenTelemetryReporterOptions {
 }
 
 /**
- * A {@link Reporter} that records Sluice metrics with OpenTelemetry. Pass it as the `reporter`
+ * A `Reporter` (from `@sluice/core`) that records Sluice metrics with OpenTelemetry. Pass it as the `reporter`
  * of every provider and `observe()` each provider so the observable instruments can read its
  * state at collection time.
  */

@@ -9,6 +9,15 @@ import { SluiceError } from '@sluice/core';
  * created for it (or another library uses the name). Create ONE reporter per registry and
  * pass it to every provider, or call `unregister()` on the old reporter first.
  * Code `SLUICE_PROMETHEUS_ALREADY_REGISTERED`.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   createPrometheusReporter({ registry });
+ * } catch (error) {
+ *   if (isSluiceError(error, 'SLUICE_PROMETHEUS_ALREADY_REGISTERED')) console.error(error.message);
+ * }
+ * ```
  */
 export class MetricAlreadyRegisteredError extends SluiceError<'SLUICE_PROMETHEUS_ALREADY_REGISTERED'> {
   /** The metric name found in the registry. */

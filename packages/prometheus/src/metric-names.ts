@@ -37,6 +37,11 @@ export const PROMETHEUS_METRIC_NAMES = Object.freeze({
 /**
  * The buckets of `sluice_refresh_duration_seconds`, in seconds: 5 ms to 60 s, covering a
  * local token endpoint as well as an ACME order that polls.
+ *
+ * @example
+ * ```ts
+ * DURATION_BUCKETS_SECONDS.at(-1); // 60
+ * ```
  */
 export const DURATION_BUCKETS_SECONDS: readonly number[] = Object.freeze([
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
@@ -45,6 +50,11 @@ export const DURATION_BUCKETS_SECONDS: readonly number[] = Object.freeze([
 /**
  * The buckets of `sluice_refresh_waiters`: callers coalesced onto one mint (0 for a
  * background refresh nobody waited on).
+ *
+ * @example
+ * ```ts
+ * WAITER_BUCKETS[0]; // 0: a background refresh nobody waited on
+ * ```
  */
 export const WAITER_BUCKETS: readonly number[] = Object.freeze([
   0, 1, 2, 5, 10, 25, 50, 100, 250, 1000, 10000,

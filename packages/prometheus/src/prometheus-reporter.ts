@@ -51,7 +51,7 @@ export interface PrometheusReporterOptions {
 }
 
 /**
- * A {@link Reporter} that records Sluice metrics in a Prometheus registry. Pass it as the
+ * A `Reporter` (from `@sluice/core`) that records Sluice metrics in a Prometheus registry. Pass it as the
  * `reporter` of every provider (one reporter per registry), and `observe()` each provider so
  * the gauges can read its state at scrape time.
  */
