@@ -2,42 +2,54 @@
  * The `sluice.refresh` spans still open, per provider name and key, so the reporter that sees
  * a mint's `onCoalesced` can record on its span how many callers waited on it.
  *
- * Core reports `onCoalesced` while it settles the mint, after the traced mint's own promise
- * settled and before any waiter sees the outcome; a traced mint paired with a reporter
- * therefore ends its span only after core has settled (see `trace-mint.ts`).
+ * Core reports `onCoalesced` while it settles the mint: after the traced mint has seen its
+ * outcome and before any waiter sees it. A traced mint paired with a reporter therefore keeps
+ * its span open until that event ends it (see `trace-mint.ts`).
  */
 
 import type { Span } from '@opentelemetry/api';
 import type { Reporter } from '@sluice/core';
 import { OTEL_ATTRIBUTES } from './names.js';
 
+/** One open span and how to end it. @internal */
+export interface OpenSpan {
+  readonly span: Span;
+  /** Whether the traced mint has seen its outcome (settled, threw or was aborted). */
+  settled: boolean;
+  /** Ends the span (idempotent) and forgets it. */
+  readonly end: () => void;
+}
+
 /** Open refresh spans by provider name and key. @internal */
 export class RefreshSpans {
-  readonly #open = new Map<string, Span[]>();
+  readonly #open = new Map<string, OpenSpan[]>();
 
   /** Registers an open span; returns its remover. */
-  add(name: string, key: string | undefined, span: Span): () => void {
+  add(name: string, key: string | undefined, open: OpenSpan): () => void {
     const id = spanId(name, key);
-    const spans = this.#open.get(id) ?? [];
-    spans.push(span);
-    this.#open.set(id, spans);
+    const entries = this.#open.get(id) ?? [];
+    entries.push(open);
+    this.#open.set(id, entries);
     return () => {
       const current = this.#open.get(id);
       if (current === undefined) return;
-      const index = current.indexOf(span);
+      const index = current.indexOf(open);
       if (index >= 0) current.splice(index, 1);
       if (current.length === 0) this.#open.delete(id);
     };
   }
 
   /**
-   * Records `waiters` on the one open span of `name` and `key`. Two providers with the same
-   * name minting the same key at once make it ambiguous: then nothing is recorded.
+   * Records `waiters` on the one open span of `name` and `key`, and ends it once its mint has
+   * settled. Two providers with the same name minting the same key at once make it
+   * ambiguous: then nothing is recorded (each span ends by its own fallback).
    */
   recordWaiters(name: string, key: string | undefined, waiters: number): void {
-    const spans = this.#open.get(spanId(name, key));
-    if (spans?.length !== 1) return;
-    (spans[0] as Span).setAttribute(OTEL_ATTRIBUTES.waiterCount, waiters);
+    const entries = this.#open.get(spanId(name, key));
+    if (entries?.length !== 1) return;
+    const open = entries[0] as OpenSpan;
+    open.span.setAttribute(OTEL_ATTRIBUTES.waiterCount, waiters);
+    if (open.settled) open.end();
   }
 }
 

@@ -26,7 +26,7 @@ import {
 import { errorType } from './error-type.js';
 import { OTEL_ATTRIBUTES as A, INSTRUMENTATION_SCOPE, REFRESH_SPAN_NAME } from './names.js';
 import type { OpenTelemetryReporter } from './opentelemetry-reporter.js';
-import { type RefreshSpans, refreshSpansOf } from './refresh-spans.js';
+import { type OpenSpan, type RefreshSpans, refreshSpansOf } from './refresh-spans.js';
 import { VERSION } from './version.js';
 
 /** Options of {@link traceMint}. */
@@ -53,9 +53,10 @@ export interface TraceMintOptions {
   /**
    * The provider's reporter from {@link createOpenTelemetryReporter}: pairs the span with
    * the provider's `onCoalesced` event, which records `sluice.refresh.waiter_count` (callers
-   * that waited on this mint) on the span. The span then ends just after core settles the
-   * mint instead of as the mint settles (microseconds later). Two providers with the same
-   * `name` minting the same key at once get no count.
+   * that waited on this mint) on the span. The span then ends when core reports the outcome
+   * (just after the mint settles) instead of as the mint settles. Two providers with the same
+   * `name` minting the same key at once get no count, and their spans end on the next
+   * macrotask.
    * @default none (no waiter count on the span)
    */
   reporter?: OpenTelemetryReporter;
@@ -199,29 +200,40 @@ function runInSpan<T>(
     );
   }
   const active = trace.setSpan(parent, span);
-  const unregister = settings.spans?.add(settings.name, spanKey, span);
 
-  // The outcome is recorded once (the first of: settled, threw, signal aborted); the span
-  // ends then, or, when paired with a reporter, just after core has settled the mint and
-  // reported `onCoalesced` (which sets the waiter count).
+  // The outcome is recorded once: the first of settled, threw, or signal aborted. Unpaired,
+  // the span ends then. Paired with a reporter, it ends when core reports `onCoalesced` for
+  // it (which also sets the waiter count), or on a fallback macrotask when no event can be
+  // matched to it (a closed provider, two same-named providers minting at once).
   const signal = mintContext.signal;
   let settled = false;
   let ended = false;
+  let fallback: unknown;
+  let unregister: (() => void) | undefined;
   const end = (): void => {
     if (ended) return;
     ended = true;
+    if (fallback !== undefined) clearTimeout(fallback as Parameters<typeof clearTimeout>[0]);
     unregister?.();
     span.end();
   };
-  const settle = (failed: boolean, error: unknown, later: (end: () => void) => void): void => {
+  const open: OpenSpan = { span, settled: false, end };
+  unregister = settings.spans?.add(settings.name, spanKey, open);
+  const settle = (failed: boolean, error: unknown): void => {
     if (settled) return;
     settled = true;
     signal.removeEventListener('abort', onAbort);
     if (failed) markFailed(span, error);
-    if (unregister === undefined) end();
-    else later(end);
+    if (unregister === undefined) {
+      end();
+      return;
+    }
+    open.settled = true;
+    const timer = setTimeout(end, 0) as { unref?: () => void };
+    timer.unref?.();
+    fallback = timer;
   };
-  const onAbort = (): void => settle(true, signal.reason, queueMicrotask);
+  const onAbort = (): void => settle(true, signal.reason);
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
 
@@ -229,29 +241,23 @@ function runInSpan<T>(
   try {
     result = contextApi.with(active, call);
   } catch (error) {
-    settle(true, error, queueMicrotask); // core settles synchronously after the throw
+    settle(true, error);
     throw error;
   }
   if (!isThenable(result)) {
-    settle(false, undefined, queueMicrotask); // core settles synchronously after the return
+    settle(false, undefined);
     return result;
   }
-  // Core reacts to `returned` first (it subscribed when the mint returned it); a reaction
-  // added while it settles runs after core's, so after `onCoalesced`.
-  const afterCore = (finish: () => void): void => {
-    returned.then(finish, finish);
-  };
-  const returned: Promise<Credential<T>> = Promise.resolve(result).then(
+  return Promise.resolve(result).then(
     (credential) => {
-      settle(false, undefined, afterCore);
+      settle(false, undefined);
       return credential;
     },
     (error: unknown) => {
-      settle(true, error, afterCore);
+      settle(true, error);
       throw error;
     },
   );
-  return returned;
 }
 
 function markFailed(span: Span, error: unknown): void {
