@@ -580,4 +580,30 @@ describe('with core', () => {
     ).toBe(1);
     provider.close();
   });
+
+  it('removes the series of a key that a hook deletes while its refresh is being reported', async () => {
+    const registry = new Registry();
+    const metrics = reporterFor(registry, { includeKey: true });
+    const { combineReporters } = await import('@sluice/core');
+    let keyed: ReturnType<typeof createKeyedProvider<string, string>> | undefined;
+    const deleter = {
+      onRefreshSuccess: (event: { key?: string }) => {
+        if (event.key === 'doomed') keyed?.delete('doomed');
+      },
+    };
+    keyed = createKeyedProvider<string, string>({
+      name: 'hosts',
+      mint: (key) => ({ value: key, expiresAt: Date.now() + 60_000 }),
+      reporter: combineReporters(deleter, metrics),
+    });
+    metrics.observe(keyed);
+    await keyed.get('kept');
+    await keyed.get('doomed');
+    await flush();
+    const text = await registry.metrics();
+    expect(keyed.keys()).toEqual(['kept']);
+    expect(text).toContain('key="kept"');
+    expect(text).not.toContain('key="doomed"');
+    keyed.close();
+  });
 });
