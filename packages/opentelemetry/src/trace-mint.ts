@@ -71,8 +71,9 @@ export interface TraceKeyedMintOptions<K> extends TraceMintOptions {
    */
   includeKey?: boolean;
   /**
-   * Turns a key into the string recorded as `sluice.key`; use the keyed provider's own
-   * `keyOf`. Only used with `includeKey`.
+   * Turns a key into its string form, as the keyed provider does: recorded as `sluice.key`
+   * (with `includeKey`) and used to match the span with the reporter's events (with
+   * `reporter`). Pass the keyed provider's own `keyOf`.
    * @default keys that are strings as they are, others as `String(key)`
    */
   keyOf?: (key: K) => string;
