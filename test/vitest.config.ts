@@ -11,6 +11,8 @@ export default defineConfig({
     alias: [
       { find: /^@sluice\/core$/, replacement: source('core/src/index.ts') },
       { find: /^@sluice\/tls$/, replacement: source('tls/src/index.ts') },
+      { find: /^@sluice\/prometheus$/, replacement: source('prometheus/src/index.ts') },
+      { find: /^@sluice\/opentelemetry$/, replacement: source('opentelemetry/src/index.ts') },
     ],
   },
   test: {
