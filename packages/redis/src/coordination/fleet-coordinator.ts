@@ -468,7 +468,10 @@ class Coordinator implements FleetCoordinator {
         this.#store.store(ref, { token, record, replaceable: [...replaceable] }),
       );
     } catch {
-      return minted; // the lease lapses on its own; followers re-read when it does
+      // The lease lapses on its own (followers re-read when it does); the credential is
+      // offered to the store again once it is reachable.
+      this.#keepPending(call, state, minted, localNow);
+      return minted;
     }
     const pinned = this.#pin(answer.now, sentAt);
     this.#config.reporter.onStored?.({ ...call.label, outcome: answer.outcome });
@@ -548,12 +551,17 @@ class Coordinator implements FleetCoordinator {
     }
     const localNow = this.#localNow();
     if (localNow === undefined) return undefined;
+    const replacing = call.context.reason === 'invalidated' ? undefined : call.context.previous;
     const expiresAt = storeToLocal(
       record.expiresAt,
       storeNowAtMost(pin, performance.now()),
       localNow,
     );
     if (expiresAt <= localNow) return undefined;
+    // A refresh wants something newer than what it replaces (a credential this instance minted
+    // while Redis was away may outlive the stored one): not newer, not adopted.
+    const replacingUntil = replacing?.expiresAt ?? Number.NEGATIVE_INFINITY;
+    if (replacing !== undefined && expiresAt <= replacingUntil) return undefined;
     this.#remember(state, value, record.id);
     const generation = Number(record.generation);
     if (Number.isFinite(generation)) state.generation = Math.max(state.generation, generation);
@@ -740,16 +748,25 @@ class Coordinator implements FleetCoordinator {
     if (reason === 'closed' || reason === 'invalid-clock') return minted;
     const now = this.#localNow();
     if (now === undefined || shapeProblem(minted, now) !== undefined) return minted;
-    const state = this.#states.use(call.ref);
+    this.#keepPending(call, this.#states.use(call.ref), minted, now);
+    this.#flushPending();
+    return minted;
+  }
+
+  /** Remembers a credential that is not in the store yet, to offer it once it is reachable. */
+  #keepPending<T>(
+    call: Call<T>,
+    state: CredentialState,
+    minted: Credential<T>,
+    mintedAt: number,
+  ): void {
     state.pending = {
       value: minted.value,
       expiresAt: minted.expiresAt ?? Number.POSITIVE_INFINITY,
-      mintedAt: now,
+      mintedAt,
       encode: (value) => call.codec.encode(value as T),
       remember: (id) => this.#remember(state, minted.value, id),
     };
-    this.#flushPending();
-    return minted;
   }
 
   /**

@@ -225,6 +225,42 @@ describe('the protocol under fake timers', () => {
     expect(store.records.has('api')).toBe(false); // nothing stored after close
   });
 
+  it('a refresh never adopts a stored token that expires no later than the one it replaces: it mints instead', async () => {
+    const { coordinator, events } = setup();
+    store.records.set('api', {
+      id: 'stored',
+      expiresAt: Date.now() + 30_000,
+      dueAt: Date.now() + 24_000,
+      generation: '1',
+      keyId: '',
+      payload: '"older"',
+    });
+    const previous = { value: 'minted-while-redis-was-away', expiresAt: Date.now() + 50_000 };
+    const minted = await coordinator.wrap<string>('api', () => token('newer', 120_000))({
+      signal: new AbortController().signal,
+      reason: 'proactive',
+      previous,
+    });
+    expect(minted.value).toBe('newer');
+    expect(events.count('adopted')).toBe(0);
+    expect(JSON.parse(store.records.get('api')?.payload ?? 'null')).toBe('newer');
+  });
+
+  it('a leader whose store fails keeps its token and offers it to the store once it is reachable again', async () => {
+    const { coordinator } = setup();
+    const gate = deferred<Credential<string>>();
+    const leading = coordinator.wrap<string>('api', () => gate.promise)(context());
+    await clock.tickAsync(0);
+    store.failNext = new Error('connection lost');
+    gate.resolve(token('kept'));
+    expect(await leading).toMatchObject({ value: 'kept' });
+    expect(store.records.has('api')).toBe(false);
+    store.connectionState = 'down';
+    store.reconnect(); // back: the pending token is offered
+    await clock.tickAsync(0);
+    expect(JSON.parse(store.records.get('api')?.payload ?? 'null')).toBe('kept');
+  });
+
   it('an adopted token keeps its remaining lifetime on a skewed instance clock, rounded early, never late', async () => {
     const skewMs = 45 * 60_000;
     const { coordinator: behind } = setup({ now: () => Date.now() - skewMs });
