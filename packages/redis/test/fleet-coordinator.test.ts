@@ -232,10 +232,14 @@ describe.skipIf(!redisAvailable())('the fleet protocol', () => {
         .length;
     const before = await subscribers();
     const [instance] = fleet(1, { issuer }) as [Instance];
+    const listeners = () =>
+      ['ready', 'close', 'end', 'error'].map((event) => instance.redis.listenerCount(event));
+    const ownListeners = [0, 0, 0, 1]; // the harness's own 'error' listener
     await instance.start();
     await until(() => instance.coordinator.snapshot().store === 'available', 1_000, 'ready');
     for (let i = 0; i < 50 && (await subscribers()) === before; i++) await sleep(10);
     expect(await subscribers()).toBe(before + 1);
+    expect(listeners()).toEqual([1, 1, 0, 1]); // the coordinator listens for reconnects
     await instance.coordinator.close();
     expect(instance.coordinator.snapshot()).toMatchObject({
       closed: true,
@@ -244,6 +248,7 @@ describe.skipIf(!redisAvailable())('the fleet protocol', () => {
       leasesHeld: 0,
     });
     expect(await subscribers()).toBe(before);
+    expect(listeners()).toEqual(ownListeners); // no listener of the coordinator's left behind
     expect(instance.redis.status).toBe('ready');
     expect(await instance.redis.ping()).toBe('PONG');
     await instance.coordinator.close(); // idempotent
