@@ -7,6 +7,10 @@
 // consumer that build a provider through the public entry point and get its value.
 // Deep imports of `internal/*` must not resolve. Needs a prior `pnpm build`.
 //
+// A package whose exports map has no `require` condition is ESM only (@sluice/effect, like
+// `effect` 4 itself): its CJS files and CJS consumer are skipped, and the skip is printed.
+// Peer dependencies (`effect`) are installed by npm from the registry.
+//
 // Plain Node ESM with no dependencies. Exits 1 when any check fails.
 // Usage: node test/packaging/check-packed.mjs
 
@@ -145,6 +149,36 @@ for (const specifier of ['${name}/internal/timers', '${name}/internal/timers.js'
 console.log(JSON.stringify(results));
 `;
 
+// Adapters whose peer makes a real smoke test possible: build a provider through the public
+// entry point and get its value, as core's consumers do.
+const adapterEsmConsumers = {
+  '@sluice/effect': (name) => `
+import { makeCredentialProvider, MintFailed } from '${name}';
+import { Effect } from 'effect';
+const value = await Effect.runPromise(
+  Effect.scoped(
+    Effect.gen(function* () {
+      const tokens = yield* makeCredentialProvider({
+        name: 'packed-effect',
+        mint: () => Effect.succeed({ value: 'effect-token', expiresAt: Date.now() + 60_000 }),
+      });
+      return yield* tokens.get;
+    }),
+  ),
+);
+if (value !== 'effect-token') throw new Error('Effect consumer got ' + JSON.stringify(value));
+if (typeof MintFailed !== 'function') throw new Error('MintFailed missing from the entry');
+console.log('esm ok');
+`,
+};
+
+/** Whether the package in `dir` ships no CommonJS entry (no `require` in its exports map). */
+function isEsmOnly(dir) {
+  const { exports } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  const root = exports?.['.'];
+  return typeof root === 'object' && root !== null && !('require' in root);
+}
+
 /**
  * Packs one package and checks the tarball's contents.
  * @returns {{ name: string, tarballPath: string } | undefined}
@@ -186,17 +220,27 @@ function packPackage(dir, packDir) {
   if (existsSync(join(dir, 'README.md'))) {
     check(files.includes('README.md'), `${name}: tarball has README.md`);
   }
-  for (const entry of ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts']) {
-    check(files.includes(entry), `${name}: tarball has ${entry}`);
+  const esmOnly = isEsmOnly(dir);
+  const entries = esmOnly
+    ? ['dist/index.js', 'dist/index.d.ts']
+    : ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts'];
+  for (const entry of entries) check(files.includes(entry), `${name}: tarball has ${entry}`);
+  if (esmOnly) {
+    console.log(
+      `  skip  ${name}: dist/index.cjs, dist/index.d.cts: ESM only (no \`require\` export)`,
+    );
+    const cjs = files.filter((file) => /\.c[jt]s$/.test(file));
+    check(cjs.length === 0, `${name}: ESM-only tarball has no CommonJS files`, cjs.join(', '));
   }
-  return { name, tarballPath };
+  return { name, tarballPath, esmOnly };
 }
 
 /** Installs every tarball together (adapters need the packed core, not the registry's). */
 function installTarballs(project, tarballPaths) {
   run('npm', ['init', '-y'], project);
   const flags = ['--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error'];
-  // Offline first: @sluice/core has no dependencies, so nothing needs the registry.
+  // Offline first: @sluice/core has no dependencies; adapters' peers (effect) may need the
+  // registry, hence the online retry.
   let installed = attempt('npm', ['install', ...flags, '--offline', ...tarballPaths], project);
   if (!installed.ok) {
     console.log('  (offline install failed, retrying online)');
@@ -211,33 +255,42 @@ function installTarballs(project, tarballPaths) {
 }
 
 /** Runs the consumer scripts of one installed package. */
-function checkConsumer(project, name) {
+function checkConsumer(project, name, esmOnly) {
   console.log(`\n${name}: consume`);
   const slug = name.replace(/[^a-z0-9]+/gi, '-').replace(/^-+/, '');
   if (name === '@sluice/core') {
     writeFileSync(join(project, `${slug}.mjs`), esmConsumer(name));
     writeFileSync(join(project, `${slug}.cjs`), cjsConsumer(name));
   } else {
-    // Adapters: both entry points load and export something.
+    // Adapters: both entry points load and export something (or a real smoke test).
     const probe = (load, kind) =>
       `${load}\nif (Object.keys(mod).length === 0) throw new Error('no exports');\nconsole.log('${kind} ok');\n`;
-    writeFileSync(join(project, `${slug}.mjs`), probe(`import * as mod from '${name}';`, 'esm'));
+    const smoke = adapterEsmConsumers[name];
+    writeFileSync(
+      join(project, `${slug}.mjs`),
+      smoke === undefined ? probe(`import * as mod from '${name}';`, 'esm') : smoke(name),
+    );
     writeFileSync(join(project, `${slug}.cjs`), probe(`const mod = require('${name}');`, 'cjs'));
   }
+  const smoked = name === '@sluice/core' || adapterEsmConsumers[name] !== undefined;
   writeFileSync(join(project, `${slug}-deep.mjs`), deepImportProbe(name));
 
   const esm = attempt(process.execPath, [`./${slug}.mjs`], project);
   check(
     esm.ok && esm.output.includes('esm ok'),
-    `${name}: ESM import${name === '@sluice/core' ? ' + provider.get()' : ''} works`,
+    `${name}: ESM import${name === '@sluice/core' ? ' + provider.get()' : smoked ? ' + provider get' : ''} works`,
     esm.output,
   );
-  const cjs = attempt(process.execPath, [`./${slug}.cjs`], project);
-  check(
-    cjs.ok && cjs.output.includes('cjs ok'),
-    `${name}: CJS require${name === '@sluice/core' ? ' + provider.get()' : ''} works`,
-    cjs.output,
-  );
+  if (esmOnly) {
+    console.log(`  skip  ${name}: CJS require: ESM only`);
+  } else {
+    const cjs = attempt(process.execPath, [`./${slug}.cjs`], project);
+    check(
+      cjs.ok && cjs.output.includes('cjs ok'),
+      `${name}: CJS require${name === '@sluice/core' ? ' + provider.get()' : ''} works`,
+      cjs.output,
+    );
+  }
 
   const deep = attempt(process.execPath, [`./${slug}-deep.mjs`], project);
   if (!deep.ok) {
@@ -280,7 +333,7 @@ try {
         ready.map((entry) => entry.tarballPath),
       )
     ) {
-      for (const { name } of ready) checkConsumer(project, name);
+      for (const { name, esmOnly } of ready) checkConsumer(project, name, esmOnly);
     }
   }
 } finally {
