@@ -15,6 +15,7 @@ import type { CredentialError } from './errors.js';
 import { runEffectMint } from './internal/effect-mint.js';
 import { fiberTimers } from './internal/fiber-timers.js';
 import { checkObject, corePolicy } from './internal/policy.js';
+import { served } from './internal/serve.js';
 import { fromCall } from './internal/translate.js';
 import type { CredentialProviderOptions } from './options.js';
 
@@ -150,10 +151,20 @@ function checkOptions<T, E, R>(options: CredentialProviderOptions<T, E, R>) {
 }
 
 function wrapProvider<T, E>(provider: RefreshingProvider<T>): CredentialProvider<T, E> {
+  const peek = () => provider.peek();
+  const touch = () => provider.get();
   return {
-    get: fromCall<T, CredentialError<E>>((signal) => provider.get({ signal })),
-    getCredential: fromCall<Credential<T>, CredentialError<E>>((signal) =>
-      provider.getCredential({ signal }),
+    get: served<T, T, CredentialError<E>>(
+      peek,
+      touch,
+      (credential) => credential.value,
+      (signal) => provider.get({ signal }),
+    ),
+    getCredential: served<T, Credential<T>, CredentialError<E>>(
+      peek,
+      touch,
+      (credential) => credential,
+      (signal) => provider.getCredential({ signal }),
     ),
     peek: Effect.sync(() => Option.fromUndefinedOr(provider.peek())),
     invalidate: (rejected) => Effect.sync(() => provider.invalidate(rejected)),

@@ -26,6 +26,7 @@ import type { KeyedCredentialError } from './errors.js';
 import { runEffectMint } from './internal/effect-mint.js';
 import { fiberTimers } from './internal/fiber-timers.js';
 import { checkObject, corePolicy, durationMs } from './internal/policy.js';
+import { served } from './internal/serve.js';
 import { fromCall } from './internal/translate.js';
 import type { CredentialPolicyOptions, EffectMintContext } from './options.js';
 
@@ -224,10 +225,19 @@ function checkSweep(sweep: SweepPolicy | undefined) {
 
 function wrapKeyed<K, T, E>(provider: KeyedProvider<K, T>): KeyedCredentialProvider<K, T, E> {
   return {
-    get: (key) => fromCall<T, KeyedCredentialError<E>>((signal) => provider.get(key, { signal })),
+    get: (key) =>
+      served<T, T, KeyedCredentialError<E>>(
+        () => provider.peek(key),
+        () => provider.get(key),
+        (credential) => credential.value,
+        (signal) => provider.get(key, { signal }),
+      ),
     getCredential: (key) =>
-      fromCall<Credential<T>, KeyedCredentialError<E>>((signal) =>
-        provider.getCredential(key, { signal }),
+      served<T, Credential<T>, KeyedCredentialError<E>>(
+        () => provider.peek(key),
+        () => provider.get(key),
+        (credential) => credential,
+        (signal) => provider.getCredential(key, { signal }),
       ),
     peek: (key) => Effect.sync(() => Option.fromUndefinedOr(provider.peek(key))),
     invalidate: (key, rejected) => Effect.sync(() => provider.invalidate(key, rejected)),
