@@ -1,9 +1,10 @@
 import { InvalidOptionError, type Reporter } from '@sluice/core';
-import { Cause, Duration, Effect, Exit, Fiber, Option, Random, Scope } from 'effect';
+import { Cause, Clock, Duration, Effect, Exit, Fiber, Option, Random, Scope } from 'effect';
 import { describe, expect, it } from 'vitest';
 import {
   BreakerOpen,
   type CredentialProviderOptions,
+  InvalidClock,
   InvalidCredential,
   MintFailed,
   MintTimeout,
@@ -279,6 +280,8 @@ describe('4. interruption and the mint timeout (on TestClock)', () => {
         expect(Exit.hasInterrupts(yield* exitOf(quitter))).toBe(true);
         yield* flush();
         expect(m.last().interrupted).toBe(false);
+        // The interruption reached core: the fiber no longer counts as a waiter.
+        expect((yield* m.provider.snapshot).waiters).toBe(99);
         yield* m.succeed('token-2');
         const values = yield* Effect.forEach(others, Fiber.join);
         expect(new Set(values)).toEqual(new Set(['token-2']));
@@ -695,6 +698,39 @@ describe('9. hygiene: timers, reporters, defects', () => {
         expect(Exit.isFailure(exit) && Cause.squash(exit.cause)).toBe(bug);
       }),
     ));
+});
+
+describe('a hostile Clock', () => {
+  it.each([
+    ['returns NaN', () => Number.NaN],
+    [
+      'throws',
+      () => {
+        throw new Error('clock broke');
+      },
+    ],
+  ])(
+    'a Clock that %s makes get fail with InvalidClock, never serve the cached credential',
+    (_label, read) =>
+      runTest(
+        Effect.gen(function* () {
+          const testClock = yield* Clock.Clock;
+          let broken = false;
+          const hostile: Clock.Clock = {
+            ...testClock,
+            currentTimeMillisUnsafe: () => (broken ? read() : testClock.currentTimeMillisUnsafe()),
+          };
+          const m = yield* started().pipe(Effect.provideService(Clock.Clock, hostile));
+          expect(yield* m.provider.get).toBe('token-1');
+          broken = true;
+          const error = failureOf(yield* Effect.exit(m.provider.get));
+          expect(error).toBeInstanceOf(InvalidClock);
+          expect(error).toMatchObject({ code: 'SLUICE_INVALID_CLOCK' });
+          broken = false;
+          expect(yield* m.provider.get).toBe('token-1');
+        }),
+      ),
+  );
 });
 
 describe('layer teardown', () => {

@@ -120,7 +120,7 @@ describe('keyed providers', () => {
       }),
     ));
 
-  it('maxKeys drops the least recently used key; idleTtl drops a key unused that long on TestClock', () =>
+  it('maxKeys drops the least recently used key; idleTtl drops a key unused that long on TestClock; cache hits count as uses', () =>
     runTest(
       Effect.gen(function* () {
         const { reporter, of } = recordingReporter();
@@ -133,8 +133,11 @@ describe('keyed providers', () => {
         expect(m.calls.map((call) => call.key)).toEqual(['a', 'b', 'c']);
         expect(yield* m.provider.keys).toEqual(['a', 'c']);
         expect(of('keyDropped')).toEqual([expect.objectContaining({ key: 'b', reason: 'lru' })]);
-        yield* advance(10 * MINUTE);
+        yield* advance(5 * MINUTE);
+        expect(yield* m.provider.get('c')).toBe('token-c'); // a cache hit counts as a use
+        yield* advance(5 * MINUTE);
         expect(Option.isNone(yield* m.provider.peek('a'))).toBe(true);
+        expect(yield* m.provider.keys).toEqual(['c']);
         expect(of('keyDropped').map((e) => `${e.key}:${e.reason}`)).toEqual(['b:lru', 'a:idle']);
       }),
     ));
