@@ -3,13 +3,15 @@
 //
 // For every non-private package under packages/: `pnpm pack` it, check the tarball's file
 // list (no sources, no tests, README.md shipped when the package has one), install the
-// tarball into a scratch npm project under the OS temp dir, and run an ESM and a CJS
-// consumer that build a provider through the public entry point and get its value.
+// tarball into a scratch npm project under the OS temp dir (with the adapters' peer
+// dependencies at the versions their tests use), and run an ESM and a CJS consumer that build
+// a provider through the public entry point and get its value; the Prometheus and
+// OpenTelemetry adapters are used for real (a provider reporting to them), others must load.
 // Deep imports of `internal/*` must not resolve. Needs a prior `pnpm build`.
 //
 // A package whose exports map has no `require` condition is ESM only (@sluice/effect, like
 // `effect` 4 itself): its CJS files and CJS consumer are skipped, and the skip is printed.
-// Peer dependencies (`effect`) are installed by npm from the registry.
+// Peer dependencies are installed beside them (see peerInstalls).
 //
 // Plain Node ESM with no dependencies. Exits 1 when any check fails.
 // Usage: node test/packaging/check-packed.mjs
@@ -134,25 +136,55 @@ const core = require('${name}');
 });
 `;
 
-// Both resolvers must refuse the deep import: the exports map blocks `./internal/*`.
-const deepImportProbe = (name) => `
-import { createRequire } from 'node:module';
-const require = createRequire(import.meta.url);
-const results = [];
-for (const specifier of ['${name}/internal/timers', '${name}/internal/timers.js', '${name}/dist/index.js']) {
-  let esm = 'resolved';
-  try { import.meta.resolve(specifier); } catch (error) { esm = error.code ?? 'error'; }
-  let cjs = 'resolved';
-  try { require.resolve(specifier); } catch (error) { cjs = error.code ?? 'error'; }
-  results.push({ specifier, esm, cjs });
-}
-console.log(JSON.stringify(results));
+// The telemetry adapters, used for real from each module system: a provider reporting to
+// them (prom-client's exposition checked; OpenTelemetry with the API alone, whose no-op meter
+// and tracer must still let the provider and the traced mint work).
+const prometheusConsumer = (name, kind) => `
+${kind === 'esm' ? `import { createRefreshingProvider } from '@sluice/core';\nimport { createPrometheusReporter } from '${name}';\nimport { Registry } from 'prom-client';` : `const { createRefreshingProvider } = require('@sluice/core');\nconst { createPrometheusReporter } = require('${name}');\nconst { Registry } = require('prom-client');`}
+(async () => {
+  const registry = new Registry();
+  const metrics = createPrometheusReporter({ registry });
+  const provider = await createRefreshingProvider({
+    name: 'packed-${kind}',
+    mint: () => ({ value: 'token', expiresAt: Date.now() + 60_000 }),
+    reporter: metrics,
+  });
+  metrics.observe(provider);
+  const text = await registry.metrics();
+  provider.close();
+  for (const line of ['sluice_refreshes_total{name="packed-${kind}",reason="initial"} 1', 'sluice_breaker_state{name="packed-${kind}",state="closed"} 1']) {
+    if (!text.includes(line)) throw new Error('${kind}: missing ' + line + ' in \\n' + text);
+  }
+  console.log('${kind} ok');
+})().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
 `;
 
-// Adapters whose peer makes a real smoke test possible: build a provider through the public
-// entry point and get its value, as core's consumers do.
-const adapterEsmConsumers = {
-  '@sluice/effect': (name) => `
+const openTelemetryConsumer = (name, kind) => `
+${kind === 'esm' ? `import { createRefreshingProvider } from '@sluice/core';\nimport { createOpenTelemetryReporter, traceMint, REFRESH_SPAN_NAME } from '${name}';` : `const { createRefreshingProvider } = require('@sluice/core');\nconst { createOpenTelemetryReporter, traceMint, REFRESH_SPAN_NAME } = require('${name}');`}
+(async () => {
+  const telemetry = createOpenTelemetryReporter();
+  const provider = await createRefreshingProvider({
+    name: 'packed-${kind}',
+    mint: traceMint(async () => ({ value: 'token' }), { name: 'packed-${kind}', reporter: telemetry }),
+    reporter: telemetry,
+  });
+  telemetry.observe(provider);
+  const value = await provider.get();
+  provider.close();
+  telemetry.shutdown();
+  if (value !== 'token' || REFRESH_SPAN_NAME !== 'sluice.refresh') throw new Error('${kind}: got ' + value);
+  console.log('${kind} ok');
+})().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
+`;
+
+// @sluice/effect is ESM only (like effect 4), so it has no CJS consumer.
+const effectConsumer = (name) => `
 import { makeCredentialProvider, MintFailed } from '${name}';
 import { Effect } from 'effect';
 const value = await Effect.runPromise(
@@ -169,8 +201,30 @@ const value = await Effect.runPromise(
 if (value !== 'effect-token') throw new Error('Effect consumer got ' + JSON.stringify(value));
 if (typeof MintFailed !== 'function') throw new Error('MintFailed missing from the entry');
 console.log('esm ok');
-`,
+`;
+
+/** Consumers that use an adapter for real, by package name (others get the generic probe). */
+const adapterConsumers = {
+  '@sluice/prometheus': prometheusConsumer,
+  '@sluice/opentelemetry': openTelemetryConsumer,
+  '@sluice/effect': effectConsumer,
 };
+
+// Both resolvers must refuse the deep import: the exports map blocks `./internal/*`.
+const deepImportProbe = (name) => `
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const results = [];
+for (const specifier of ['${name}/internal/timers', '${name}/internal/timers.js', '${name}/dist/index.js']) {
+  let esm = 'resolved';
+  try { import.meta.resolve(specifier); } catch (error) { esm = error.code ?? 'error'; }
+  let cjs = 'resolved';
+  try { require.resolve(specifier); } catch (error) { cjs = error.code ?? 'error'; }
+  results.push({ specifier, esm, cjs });
+}
+console.log(JSON.stringify(results));
+`;
+
 
 /** Whether the package in `dir` ships no CommonJS entry (no `require` in its exports map). */
 function isEsmOnly(dir) {
@@ -235,16 +289,35 @@ function packPackage(dir, packDir) {
   return { name, tarballPath, esmOnly };
 }
 
+/**
+ * The peer dependencies of the packed packages, at the exact versions their own tests run
+ * against (their devDependencies), so a consumer gets what users install beside them.
+ */
+function peerInstalls(dirs) {
+  const peers = new Map();
+  for (const dir of dirs) {
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    for (const peer of Object.keys(manifest.peerDependencies ?? {})) {
+      const version = manifest.devDependencies?.[peer];
+      peers.set(peer, version === undefined ? peer : `${peer}@${version}`);
+    }
+  }
+  return [...peers.values()].sort();
+}
+
 /** Installs every tarball together (adapters need the packed core, not the registry's). */
-function installTarballs(project, tarballPaths) {
+function installTarballs(project, tarballPaths, peers) {
   run('npm', ['init', '-y'], project);
   const flags = ['--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error'];
-  // Offline first: @sluice/core has no dependencies; adapters' peers (effect) may need the
-  // registry, hence the online retry.
-  let installed = attempt('npm', ['install', ...flags, '--offline', ...tarballPaths], project);
+  // Offline first: @sluice/core has no dependencies, and adapter peers may be in npm's cache.
+  let installed = attempt(
+    'npm',
+    ['install', ...flags, '--offline', ...tarballPaths, ...peers],
+    project,
+  );
   if (!installed.ok) {
     console.log('  (offline install failed, retrying online)');
-    installed = attempt('npm', ['install', ...flags, ...tarballPaths], project);
+    installed = attempt('npm', ['install', ...flags, ...tarballPaths, ...peers], project);
   }
   check(
     installed.ok,
@@ -258,38 +331,31 @@ function installTarballs(project, tarballPaths) {
 function checkConsumer(project, name, esmOnly) {
   console.log(`\n${name}: consume`);
   const slug = name.replace(/[^a-z0-9]+/gi, '-').replace(/^-+/, '');
+  const adapterConsumer = adapterConsumers[name];
   if (name === '@sluice/core') {
     writeFileSync(join(project, `${slug}.mjs`), esmConsumer(name));
     writeFileSync(join(project, `${slug}.cjs`), cjsConsumer(name));
+  } else if (adapterConsumer !== undefined) {
+    writeFileSync(join(project, `${slug}.mjs`), adapterConsumer(name, 'esm'));
+    writeFileSync(join(project, `${slug}.cjs`), adapterConsumer(name, 'cjs'));
   } else {
-    // Adapters: both entry points load and export something (or a real smoke test).
+    // Adapters: both entry points load and export something.
     const probe = (load, kind) =>
       `${load}\nif (Object.keys(mod).length === 0) throw new Error('no exports');\nconsole.log('${kind} ok');\n`;
-    const smoke = adapterEsmConsumers[name];
-    writeFileSync(
-      join(project, `${slug}.mjs`),
-      smoke === undefined ? probe(`import * as mod from '${name}';`, 'esm') : smoke(name),
-    );
+    writeFileSync(join(project, `${slug}.mjs`), probe(`import * as mod from '${name}';`, 'esm'));
     writeFileSync(join(project, `${slug}.cjs`), probe(`const mod = require('${name}');`, 'cjs'));
   }
-  const smoked = name === '@sluice/core' || adapterEsmConsumers[name] !== undefined;
   writeFileSync(join(project, `${slug}-deep.mjs`), deepImportProbe(name));
 
+  const used =
+    name === '@sluice/core' || adapterConsumer !== undefined ? ' + a provider using it' : '';
   const esm = attempt(process.execPath, [`./${slug}.mjs`], project);
-  check(
-    esm.ok && esm.output.includes('esm ok'),
-    `${name}: ESM import${name === '@sluice/core' ? ' + provider.get()' : smoked ? ' + provider get' : ''} works`,
-    esm.output,
-  );
+  check(esm.ok && esm.output.includes('esm ok'), `${name}: ESM import${used} works`, esm.output);
   if (esmOnly) {
-    console.log(`  skip  ${name}: CJS require: ESM only`);
+    console.log(`  skip  ${name}: CJS require: ESM only (no \`require\` export)`);
   } else {
     const cjs = attempt(process.execPath, [`./${slug}.cjs`], project);
-    check(
-      cjs.ok && cjs.output.includes('cjs ok'),
-      `${name}: CJS require${name === '@sluice/core' ? ' + provider.get()' : ''} works`,
-      cjs.output,
-    );
+    check(cjs.ok && cjs.output.includes('cjs ok'), `${name}: CJS require${used} works`, cjs.output);
   }
 
   const deep = attempt(process.execPath, [`./${slug}-deep.mjs`], project);
@@ -327,10 +393,13 @@ try {
     const project = join(work, 'consumer');
     mkdirSync(project);
     console.log('\ninstall');
+    const peers = peerInstalls(publishable);
+    if (peers.length > 0) console.log(`  peers: ${peers.join(', ')}`);
     if (
       installTarballs(
         project,
         ready.map((entry) => entry.tarballPath),
+        peers,
       )
     ) {
       for (const { name, esmOnly } of ready) checkConsumer(project, name, esmOnly);

@@ -116,3 +116,20 @@ export function checkMintedCredential<T>(
 export function remainingMs(credential: Credential<unknown>, now: number): number | undefined {
   return credential.expiresAt === undefined ? undefined : credential.expiresAt - now;
 }
+
+/**
+ * Whether `rejected` (a value, or a credential) names `credential`: the same object, or the
+ * same value by `Object.is`. Used by `invalidate(rejected)`. @internal
+ */
+export function isSameCredential<T>(
+  credential: Credential<T>,
+  rejected: T | Credential<T>,
+): boolean {
+  if (rejected === credential || Object.is(rejected, credential.value)) return true;
+  return (
+    typeof rejected === 'object' &&
+    rejected !== null &&
+    'value' in rejected &&
+    Object.is((rejected as Credential<T>).value, credential.value)
+  );
+}
