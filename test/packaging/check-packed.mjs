@@ -225,7 +225,6 @@ for (const specifier of ['${name}/internal/timers', '${name}/internal/timers.js'
 console.log(JSON.stringify(results));
 `;
 
-
 /** Whether the package in `dir` ships no CommonJS entry (no `require` in its exports map). */
 function isEsmOnly(dir) {
   const { exports } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
