@@ -90,8 +90,13 @@ async function main(): Promise<number> {
       check('two token requests in all', requests() === 2, String(requests()));
 
       console.log('\nC. a fiber forces a refresh and is interrupted at once');
-      const quitter = yield* Effect.forkChild(tokens.refresh);
-      yield* waitFor(tokens, (snapshot) => snapshot.mintInFlight);
+      // Started at once, the fiber has joined (started) the mint before it is interrupted.
+      const quitter = yield* Effect.forkChild(tokens.refresh, { startImmediately: true });
+      check(
+        'the refresh started a mint',
+        (yield* tokens.snapshot).mintInFlight,
+        'no mint in flight',
+      );
       yield* Fiber.interrupt(quitter);
       yield* waitFor(tokens, (snapshot) => !snapshot.mintInFlight);
       const afterRefresh = Option.getOrUndefined(yield* tokens.peek)?.value;
