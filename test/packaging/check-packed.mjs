@@ -9,6 +9,10 @@
 // OpenTelemetry adapters are used for real (a provider reporting to them), others must load.
 // Deep imports of `internal/*` must not resolve. Needs a prior `pnpm build`.
 //
+// A package whose exports map has no `require` condition is ESM only (@sluice/effect, like
+// `effect` 4 itself): its CJS files and CJS consumer are skipped, and the skip is printed.
+// Peer dependencies are installed beside them (see peerInstalls).
+//
 // Plain Node ESM with no dependencies. Exits 1 when any check fails.
 // Usage: node test/packaging/check-packed.mjs
 
@@ -179,10 +183,31 @@ ${kind === 'esm' ? `import { createRefreshingProvider } from '@sluice/core';\nim
 });
 `;
 
+// @sluice/effect is ESM only (like effect 4), so it has no CJS consumer.
+const effectConsumer = (name) => `
+import { makeCredentialProvider, MintFailed } from '${name}';
+import { Effect } from 'effect';
+const value = await Effect.runPromise(
+  Effect.scoped(
+    Effect.gen(function* () {
+      const tokens = yield* makeCredentialProvider({
+        name: 'packed-effect',
+        mint: () => Effect.succeed({ value: 'effect-token', expiresAt: Date.now() + 60_000 }),
+      });
+      return yield* tokens.get;
+    }),
+  ),
+);
+if (value !== 'effect-token') throw new Error('Effect consumer got ' + JSON.stringify(value));
+if (typeof MintFailed !== 'function') throw new Error('MintFailed missing from the entry');
+console.log('esm ok');
+`;
+
 /** Consumers that use an adapter for real, by package name (others get the generic probe). */
 const adapterConsumers = {
   '@sluice/prometheus': prometheusConsumer,
   '@sluice/opentelemetry': openTelemetryConsumer,
+  '@sluice/effect': effectConsumer,
 };
 
 // Both resolvers must refuse the deep import: the exports map blocks `./internal/*`.
@@ -199,6 +224,13 @@ for (const specifier of ['${name}/internal/timers', '${name}/internal/timers.js'
 }
 console.log(JSON.stringify(results));
 `;
+
+/** Whether the package in `dir` ships no CommonJS entry (no `require` in its exports map). */
+function isEsmOnly(dir) {
+  const { exports } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  const root = exports?.['.'];
+  return typeof root === 'object' && root !== null && !('require' in root);
+}
 
 /**
  * Packs one package and checks the tarball's contents.
@@ -241,10 +273,19 @@ function packPackage(dir, packDir) {
   if (existsSync(join(dir, 'README.md'))) {
     check(files.includes('README.md'), `${name}: tarball has README.md`);
   }
-  for (const entry of ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts']) {
-    check(files.includes(entry), `${name}: tarball has ${entry}`);
+  const esmOnly = isEsmOnly(dir);
+  const entries = esmOnly
+    ? ['dist/index.js', 'dist/index.d.ts']
+    : ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts'];
+  for (const entry of entries) check(files.includes(entry), `${name}: tarball has ${entry}`);
+  if (esmOnly) {
+    console.log(
+      `  skip  ${name}: dist/index.cjs, dist/index.d.cts: ESM only (no \`require\` export)`,
+    );
+    const cjs = files.filter((file) => /\.c[jt]s$/.test(file));
+    check(cjs.length === 0, `${name}: ESM-only tarball has no CommonJS files`, cjs.join(', '));
   }
-  return { name, tarballPath };
+  return { name, tarballPath, esmOnly };
 }
 
 /**
@@ -286,7 +327,7 @@ function installTarballs(project, tarballPaths, peers) {
 }
 
 /** Runs the consumer scripts of one installed package. */
-function checkConsumer(project, name) {
+function checkConsumer(project, name, esmOnly) {
   console.log(`\n${name}: consume`);
   const slug = name.replace(/[^a-z0-9]+/gi, '-').replace(/^-+/, '');
   const adapterConsumer = adapterConsumers[name];
@@ -309,8 +350,12 @@ function checkConsumer(project, name) {
     name === '@sluice/core' || adapterConsumer !== undefined ? ' + a provider using it' : '';
   const esm = attempt(process.execPath, [`./${slug}.mjs`], project);
   check(esm.ok && esm.output.includes('esm ok'), `${name}: ESM import${used} works`, esm.output);
-  const cjs = attempt(process.execPath, [`./${slug}.cjs`], project);
-  check(cjs.ok && cjs.output.includes('cjs ok'), `${name}: CJS require${used} works`, cjs.output);
+  if (esmOnly) {
+    console.log(`  skip  ${name}: CJS require: ESM only (no \`require\` export)`);
+  } else {
+    const cjs = attempt(process.execPath, [`./${slug}.cjs`], project);
+    check(cjs.ok && cjs.output.includes('cjs ok'), `${name}: CJS require${used} works`, cjs.output);
+  }
 
   const deep = attempt(process.execPath, [`./${slug}-deep.mjs`], project);
   if (!deep.ok) {
@@ -356,7 +401,7 @@ try {
         peers,
       )
     ) {
-      for (const { name } of ready) checkConsumer(project, name);
+      for (const { name, esmOnly } of ready) checkConsumer(project, name, esmOnly);
     }
   }
 } finally {
