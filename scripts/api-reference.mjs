@@ -79,6 +79,10 @@ async function generate(out, packages) {
         global: { AbortSignal: MDN_ABORT_SIGNAL },
       },
       readme: 'none',
+      // No source links and no git lookups: the reference must not depend on the clone's
+      // remote (a CI clone's `origin` is a local path, which TypeDoc warns about).
+      disableSources: true,
+      disableGit: true,
       // Members a class inherits from a dependency (Effect's YieldableError: `pipe`, the
       // iterator, ...) are that library's API, not ours.
       excludeExternals: true,
@@ -90,6 +94,7 @@ async function generate(out, packages) {
     readme: 'none',
     // No source links: they carry a commit hash, so every commit would make the reference stale.
     disableSources: true,
+    disableGit: true,
     excludeInternal: true,
     excludePrivate: true,
     validation: { notExported: true, invalidLink: true, notDocumented: true },
