@@ -11,6 +11,7 @@ export default defineConfig({
     alias: [
       { find: /^@sluice\/core$/, replacement: source('core/src/index.ts') },
       { find: /^@sluice\/tls$/, replacement: source('tls/src/index.ts') },
+      { find: /^@sluice\/oauth$/, replacement: source('oauth/src/index.ts') },
     ],
   },
   test: {
