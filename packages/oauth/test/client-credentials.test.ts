@@ -52,7 +52,7 @@ function basicOptions(
     ...overrides,
   };
   // Metadata given up front replaces discovery.
-  if (overrides.authorizationServer !== undefined) delete options.issuer;
+  if (overrides.authorizationServer !== undefined && !('issuer' in overrides)) delete options.issuer;
   return options;
 }
 
@@ -391,7 +391,14 @@ describe('options', () => {
     ['clientCredentialsMint.issuer', { issuer: undefined }],
     [
       'clientCredentialsMint.issuer',
-      { authorizationServer: { issuer: 'x', token_endpoint: 'http://127.0.0.1/token' } },
+      {
+        issuer: 'http://127.0.0.1/',
+        authorizationServer: { issuer: 'x', token_endpoint: 'http://127.0.0.1/token' },
+      },
+    ],
+    [
+      'clientCredentialsMint.authorizationServer.token_endpoint',
+      { authorizationServer: { issuer: 'x', token_endpoint: 'ftp://127.0.0.1/token' } },
     ],
     ['clientCredentialsMint.clientAuth.method', { clientAuth: { method: 'tls_client_auth' } }],
     [
