@@ -6,8 +6,11 @@
 /** What replaces a secret. */
 export const REDACTED = '[redacted]';
 
-/** Anything shaped like a compact JWS or JWE (a token, an assertion, a DPoP proof). */
-const JWT_LIKE = /eyJ[\w-]*(?:\.[\w-]*){2,4}/g;
+/**
+ * Anything shaped like a compact JWS or JWE, or a piece of one (a token, an assertion, a
+ * DPoP proof, even cut short): base64url JSON starting `{"`, with or without dots.
+ */
+const JWT_LIKE = /eyJ[\w-]*(?:\.[\w-]*)*/g;
 /** Control characters: kept out of messages that end up in logs. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
 const CONTROL = /[\u0000-\u001f\u007f]+/g;

@@ -52,7 +52,8 @@ function basicOptions(
     ...overrides,
   };
   // Metadata given up front replaces discovery.
-  if (overrides.authorizationServer !== undefined && !('issuer' in overrides)) delete options.issuer;
+  if (overrides.authorizationServer !== undefined && !('issuer' in overrides))
+    delete options.issuer;
   return options;
 }
 
