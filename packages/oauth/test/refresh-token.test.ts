@@ -117,8 +117,8 @@ function options(
   };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
+async function rejection(promise: Promise<unknown> | unknown): Promise<unknown> {
+  return Promise.resolve(promise).then(
     () => {
       throw new Error('expected a rejection');
     },
@@ -322,7 +322,11 @@ describe('two instances sharing one refresh token', () => {
     const store = { token: grant.issue() };
     const stale = store.token;
     const a = refreshTokenMint(
-      options(() => store.token, { onRotation: (next) => void (store.token = next) }),
+      options(() => store.token, {
+        onRotation: (next) => {
+          store.token = next;
+        },
+      }),
     );
     const b = refreshTokenMint(options(() => stale)); // read before A stored its rotation
     await a(context());
