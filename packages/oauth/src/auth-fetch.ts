@@ -58,7 +58,8 @@ const noop = (): void => {};
  *    key handle signs it, with the resource server's last nonce). Any `Authorization` or
  *    `DPoP` header of the caller is replaced.
  * 2. A 401 whose challenge has `error="use_dpop_nonce"` and a `DPoP-Nonce` header (DPoP
- *    tokens only) is resent once with the same token and a proof carrying the nonce.
+ *    tokens only) is resent with the same token and a proof carrying the nonce: once per
+ *    call.
  * 3. A 401 with `error="invalid_token"`, or with no error (no `WWW-Authenticate` at all
  *    included): `invalidate(thatToken)`, which drops it only if the provider still holds it
  *    (late 401s for a replaced token cost nothing). Then, if the body can be replayed (none,
@@ -67,8 +68,9 @@ const noop = (): void => {};
  *    refused, or the issuer handed the same token back): then the 401 is returned. A stream
  *    body (a `ReadableStream`, a `Request`'s own body) is not retried; the 401 is returned.
  * 4. Everything else (403 `insufficient_scope`, a 401 with another error, 5xx, 2xx) is
- *    returned unchanged. The retry's answer is final: at most three requests per call, and
- *    never a loop.
+ *    returned unchanged. The retry's answer is final (a refused retry token is invalidated
+ *    too, never retried): at most one nonce resend and one retry, so at most three requests
+ *    per call, and never a loop.
  *
  * A failing `get()` (a mint error, an open breaker, the caller's abort) rejects the call with
  * that error. Answers that are not returned have their bodies cancelled.
@@ -127,29 +129,36 @@ export function createAuthFetch<T extends AccessToken | string>(
         nonceOffered: response.headers.has('dpop-nonce'),
       });
 
-    const value = await provider.get(call);
-    const token = present(value);
-    let response = await send(token);
-    let action = decide(response, token);
-    if (action === 'nonce') {
+    let value = await provider.get(call);
+    let token = present(value);
+    let nonceResends = 1;
+    let renewals = 1;
+    for (;;) {
+      const response = await send(token);
+      const action = decide(response, token);
+      if (action === 'nonce' && nonceResends > 0) {
+        nonceResends -= 1;
+        discard(response);
+        continue;
+      }
+      if (action !== 'renew') return response;
+      provider.invalidate(value);
+      if (renewals === 0 || !replayable) return response;
+      renewals -= 1;
+      let nextValue: T;
+      let next: PresentableToken;
+      try {
+        nextValue = await provider.get(call);
+        next = present(nextValue);
+      } catch (error) {
+        discard(response);
+        throw error;
+      }
+      if (next.token === token.token) return response;
       discard(response);
-      response = await send(token);
-      action = decide(response, token);
+      value = nextValue;
+      token = next;
     }
-    if (action !== 'renew') return response;
-
-    provider.invalidate(value);
-    if (!replayable) return response;
-    let next: PresentableToken;
-    try {
-      next = present(await provider.get(call));
-    } catch (error) {
-      discard(response);
-      throw error;
-    }
-    if (next.token === token.token) return response;
-    discard(response);
-    return send(next);
   };
 }
 

@@ -80,7 +80,7 @@ export async function startResourceServer(
     const scheme = request.scheme === 'dpop' ? 'DPoP' : 'Bearer';
     if (request.token === '')
       return { status: 401, headers: { 'www-authenticate': `${scheme} realm="test"` } };
-    if (revoked.has(request.token)) return refuse(scheme, 'invalid_token', 'revoked');
+    // The proof is checked before the token, as DPoP authentication does.
     if (request.scheme === 'dpop' && nonceRequired && request.proofClaims?.nonce !== nonce) {
       return {
         status: 401,
@@ -91,6 +91,7 @@ export async function startResourceServer(
         },
       };
     }
+    if (revoked.has(request.token)) return refuse(scheme, 'invalid_token', 'revoked');
     const headers = new Headers({ authorization: request.authorization });
     if (request.proof !== '') headers.set('dpop', request.proof);
     try {
