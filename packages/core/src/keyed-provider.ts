@@ -5,8 +5,16 @@
  */
 
 import type { Credential } from './credential.js';
-import { InvalidOptionError } from './errors.js';
-import { type BreakerBox, createBreakerBox, ProviderCell } from './internal/provider-cell.js';
+import { InvalidOptionError, KeysBusyError, ProviderClosedError } from './errors.js';
+import { callSignal } from './internal/call-options.js';
+import { type ClockFaults, clockError, readClock } from './internal/clock.js';
+import { emit } from './internal/dispatch.js';
+import {
+  type BreakerBox,
+  createBreakerBox,
+  ProviderCell,
+  sample,
+} from './internal/provider-cell.js';
 import { RecencyList, type RecencyNode } from './internal/recency-list.js';
 import { Semaphore } from './internal/semaphore.js';
 import { startTimer, stopTimer, type TimerHandle } from './internal/timers.js';
@@ -118,6 +126,8 @@ interface Entry<T> extends RecencyNode {
   readonly id: string;
   readonly cell: ProviderCell<T>;
   lastUsedAt: number;
+  /** Callers wait on its mint: never evicted nor expired while so. */
+  busy: boolean;
 }
 
 const MAX_DELAY_MS = 2_147_483_647;
@@ -130,10 +140,15 @@ class Keyed<K, T> implements KeyedProvider<K, T> {
   readonly #idleTtlMs: number | undefined;
   readonly #sharedBox: BreakerBox | undefined;
   readonly #entries = new Map<string, Entry<T>>();
-  /** The same entries, least recently used first: eviction order. */
+  /** The same entries, least recently used first: eviction and expiry order. */
   readonly #recency = new RecencyList<Entry<T>>();
+  /** Entries whose mint has callers waiting: they are skipped by eviction and expiry. */
+  #busyCount = 0;
   #closed = false;
   #stopSweep: (() => void) | undefined;
+  /** Wakes when the least recently used key reaches `idleTtlMs` (set while one may). */
+  #idleTimer: TimerHandle | undefined;
+  readonly #clock: ClockFaults = { fault: undefined };
 
   constructor(
     policy: ResolvedPolicy,
@@ -154,43 +169,29 @@ class Keyed<K, T> implements KeyedProvider<K, T> {
   }
 
   get(key: K, options?: CallOptions): Promise<T> {
-    const now = this.#now();
-    let cell: ProviderCell<T>;
-    try {
-      cell = this.#use(key, now);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return cell.getAt(now, options);
+    const now = this.#read();
+    const cell = this.#cellFor(key, now, options);
+    return cell instanceof ProviderCell ? cell.getAt(now, options) : cell;
   }
 
   getCredential(key: K, options?: CallOptions): Promise<Credential<T>> {
-    const now = this.#now();
-    let cell: ProviderCell<T>;
-    try {
-      cell = this.#use(key, now);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return cell.getCredentialAt(now, options);
+    const now = this.#read();
+    const cell = this.#cellFor(key, now, options);
+    return cell instanceof ProviderCell ? cell.getCredentialAt(now, options) : cell;
   }
 
   refresh(key: K, options?: CallOptions): Promise<Credential<T>> {
-    let cell: ProviderCell<T>;
-    try {
-      cell = this.#use(key, this.#now());
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return cell.refresh(options);
+    const now = this.#read();
+    const cell = this.#cellFor(key, now, options);
+    return cell instanceof ProviderCell ? cell.refresh(options) : cell;
   }
 
   peek(key: K): Credential<T> | undefined {
-    return this.#live(this.#id(key))?.cell.peek();
+    return this.#live(key)?.cell.peek();
   }
 
   invalidate(key: K, rejected?: T | Credential<T>): boolean {
-    return this.#live(this.#id(key))?.cell.invalidate(rejected) ?? false;
+    return this.#live(key)?.cell.invalidate(rejected) ?? false;
   }
 
   delete(key: K): boolean {
@@ -202,22 +203,20 @@ class Keyed<K, T> implements KeyedProvider<K, T> {
   }
 
   snapshot(key: K): KeyedSnapshot | undefined {
-    const id = this.#id(key);
-    const entry = this.#live(id);
-    return entry === undefined ? undefined : { ...entry.cell.snapshot(), key: id };
+    const entry = this.#live(key);
+    return entry === undefined ? undefined : { ...entry.cell.snapshot(), key: entry.id };
   }
 
   keys(): string[] {
-    const ids: string[] = [];
-    for (const entry of this.#recency) ids.push(entry.id);
-    return ids;
+    return this.#ordered().map((entry) => entry.id);
   }
 
   snapshots(): KeyedSnapshot[] {
+    const now = this.#read();
     const all: KeyedSnapshot[] = [];
-    for (const entry of [...this.#recency]) {
-      const live = this.#live(entry.id);
-      if (live !== undefined) all.push({ ...live.cell.snapshot(), key: live.id });
+    for (const entry of this.#ordered()) {
+      if (this.#idle(entry, now)) continue;
+      all.push({ ...entry.cell.snapshot(), key: entry.id });
     }
     return all;
   }
@@ -226,38 +225,47 @@ class Keyed<K, T> implements KeyedProvider<K, T> {
     const { intervalMs, jitter, concurrency } = checkSweep(options);
     this.#stopSweep?.();
     if (this.#closed) return { stop: () => {} };
+    const policy = this.#policy;
     const semaphore = new Semaphore(concurrency);
     let timer: TimerHandle | undefined;
     let stopped = false;
-    const arm = (): void => {
-      const random = this.#policy.random;
-      const sample = random === undefined ? Math.random() : random();
-      timer = startTimer(
-        this.#policy.timers,
-        () => void sweep(),
-        intervalMs * (1 + jitter * (2 * sample - 1)),
-      );
-    };
     const sweep = async (): Promise<void> => {
-      timer = undefined;
-      if (stopped) return;
-      const now = this.#now();
+      const now = this.#read();
+      if (!Number.isFinite(now)) return; // unknown time: try again at the next interval
       this.#evictIdle(now);
       const due: ProviderCell<T>[] = [];
-      for (const entry of this.#entries.values())
+      for (const entry of this.#entries.values()) {
         if (entry.cell.wantsRefresh(now)) due.push(entry.cell);
+      }
       await Promise.all(
         due.map((cell) =>
-          semaphore.run(() =>
-            stopped ? Promise.resolve() : (cell.refreshIfDue(this.#now()) ?? Promise.resolve()),
-          ),
+          semaphore.run(async () => {
+            const at = this.#read();
+            if (!stopped && Number.isFinite(at)) await cell.refreshIfDue(at);
+          }),
         ),
       );
-      if (!stopped) arm();
+    };
+    // Each sweep re-arms the next one however it ends, until stop().
+    const arm = (): void => {
+      if (stopped) return;
+      try {
+        const delayMs = intervalMs * (1 + jitter * (2 * sample(policy.random) - 1));
+        timer = startTimer(
+          policy.timers,
+          () => {
+            timer = undefined;
+            if (!stopped) sweep().then(arm, arm);
+          },
+          delayMs,
+        );
+      } catch {
+        stopped = true; // the timers themselves failed: nothing more can be scheduled
+      }
     };
     const stop = (): void => {
       stopped = true;
-      stopTimer(this.#policy.timers, timer);
+      stopTimer(policy.timers, timer);
       timer = undefined;
       if (this.#stopSweep === stop) this.#stopSweep = undefined;
     };
@@ -270,9 +278,12 @@ class Keyed<K, T> implements KeyedProvider<K, T> {
     if (this.#closed) return;
     this.#closed = true;
     this.#stopSweep?.();
-    const entries = [...this.#recency]; // least recently used first
+    stopTimer(this.#policy.timers, this.#idleTimer);
+    this.#idleTimer = undefined;
+    const entries = this.#ordered(); // least recently used first
     this.#entries.clear();
     this.#recency.clear();
+    this.#busyCount = 0;
     for (const entry of entries) entry.cell.close();
   }
 
@@ -289,9 +300,39 @@ class Keyed<K, T> implements KeyedProvider<K, T> {
 
   // ---------------------------------------------------------------- internals
 
-  #now(): number {
-    const clock = this.#policy.now;
-    return clock === undefined ? Date.now() : clock();
+  /** The clock, never throwing: NaN when it cannot be read. */
+  #read(): number {
+    return readClock(this.#policy.now, this.#clock);
+  }
+
+  /**
+   * The key's provider for a call, created on first use and marked most recently used; or
+   * the call's rejection when the provider is closed, the key has no string form, the clock
+   * cannot be read (then nothing is created, touched or evicted), or every key is busy.
+   */
+  #cellFor(
+    key: K,
+    now: number,
+    options: CallOptions | undefined,
+  ): ProviderCell<T> | Promise<never> {
+    try {
+      if (this.#closed) return Promise.reject(new ProviderClosedError({ name: this.#policy.name }));
+      const id = this.#id(key);
+      if (!Number.isFinite(now)) return this.#refuseUnreadableClock(now, options);
+      return this.#use(id, key, now);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * A call that arrives while the clock cannot be read: the same answer, in the same order of
+   * checks, as a single provider gives (options, then an aborted signal, then the clock).
+   */
+  #refuseUnreadableClock(now: number, options: CallOptions | undefined): Promise<never> {
+    const signal = callSignal(options);
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return Promise.reject(clockError(now, this.#clock, this.#policy.name));
   }
 
   /** The key's string form. @throws {InvalidOptionError} when it cannot be had. */
@@ -310,54 +351,132 @@ class Keyed<K, T> implements KeyedProvider<K, T> {
     return id;
   }
 
-  /** The cached entry, unless idle past `idleTtlMs` (then it is dropped). No recency change. */
-  #live(id: string): Entry<T> | undefined {
-    const entry = this.#entries.get(id);
+  /** Whether `entry` has been unused for `idleTtlMs` at `now` (never while busy). */
+  #idle(entry: Entry<T>, now: number): boolean {
+    const ttl = this.#idleTtlMs;
+    return ttl !== undefined && !entry.busy && now - entry.lastUsedAt >= ttl;
+  }
+
+  /**
+   * The cached entry of `key` unless it is idle past `idleTtlMs`. Changes nothing: no
+   * recency, no expiry (the next call or the idle timer drops an idle key).
+   */
+  #live(key: K): Entry<T> | undefined {
+    const entry = this.#entries.get(this.#id(key));
     if (entry === undefined) return undefined;
-    if (this.#idleTtlMs !== undefined && this.#now() - entry.lastUsedAt >= this.#idleTtlMs) {
-      this.#drop(entry, 'idle');
-      return undefined;
-    }
+    if (this.#idleTtlMs !== undefined && this.#idle(entry, this.#read())) return undefined;
     return entry;
   }
 
+  /** Every entry, least recently used first. */
+  #ordered(): Entry<T>[] {
+    return [...this.#recency];
+  }
+
   /** The key's provider, created on first use, marked most recently used: O(1). */
-  #use(key: K, now: number): ProviderCell<T> {
-    const id = this.#id(key);
+  #use(id: string, key: K, now: number): ProviderCell<T> {
     const entries = this.#entries;
     const found = entries.get(id);
     if (found !== undefined) {
-      if (this.#idleTtlMs === undefined || now - found.lastUsedAt < this.#idleTtlMs) {
+      if (!this.#idle(found, now)) {
         found.lastUsedAt = now;
         this.#recency.touch(found);
         return found.cell;
       }
       this.#drop(found, 'idle');
     }
-    const box = this.#sharedBox ?? createBreakerBox();
-    const mint = this.#mint;
-    const cell = new ProviderCell<T>(this.#policy, (context) => mint(key, context), box, id);
-    if (this.#closed) {
-      cell.close(); // every call on it rejects with ProviderClosedError
-      return cell;
-    }
     this.#evictIdle(now);
     while (entries.size >= this.#maxKeys) {
-      this.#drop(this.#recency.oldest as Entry<T>, 'lru');
+      // Every key has callers waiting on its mint: refuse the new key rather than fail them.
+      if (this.#busyCount >= entries.size) {
+        throw new KeysBusyError(this.#maxKeys, { name: this.#policy.name });
+      }
+      const victim = this.#recency.oldest as Entry<T>;
+      if (victim.busy) {
+        this.#inUse(victim, now); // callers wait on it: it is in use, not least recent
+        continue;
+      }
+      this.#drop(victim, 'lru');
     }
-    const entry: Entry<T> = { id, cell, lastUsedAt: now, newer: undefined, older: undefined };
+    const mint = this.#mint;
+    const entry: Entry<T> = {
+      id,
+      cell: undefined as unknown as ProviderCell<T>,
+      lastUsedAt: now,
+      busy: false,
+      newer: undefined,
+      older: undefined,
+    };
+    const cell = new ProviderCell<T>(
+      this.#policy,
+      (context) => mint(key, context),
+      this.#sharedBox ?? createBreakerBox(),
+      id,
+      { onBusyChange: (busy) => this.#onBusyChange(entry, busy) },
+    );
+    (entry as { cell: ProviderCell<T> }).cell = cell;
     entries.set(id, entry);
     this.#recency.push(entry);
+    this.#armIdleTimer(now);
     return cell;
   }
 
-  /** Drops idle keys from the least recently used end: O(number dropped). */
+  /** A key's mint gained its first waiter, or lost its last one. */
+  #onBusyChange(entry: Entry<T>, busy: boolean): void {
+    if (entry.busy === busy || this.#entries.get(entry.id) !== entry) return;
+    entry.busy = busy;
+    this.#busyCount += busy ? 1 : -1;
+  }
+
+  /** Marks a busy entry met at the old end as used now: it moves to the recent end. */
+  #inUse(entry: Entry<T>, now: number): void {
+    if (now > entry.lastUsedAt) entry.lastUsedAt = now;
+    this.#recency.touch(entry);
+  }
+
+  /** Drops idle keys from the least recently used end, skipping busy ones: O(number met). */
   #evictIdle(now: number): void {
-    const ttl = this.#idleTtlMs;
-    if (ttl === undefined) return;
+    if (this.#idleTtlMs === undefined) return;
+    let budget = this.#entries.size; // each entry is met at most once
     for (let entry = this.#recency.oldest; entry !== undefined; entry = this.#recency.oldest) {
-      if (now - entry.lastUsedAt < ttl) return;
-      this.#drop(entry, 'idle');
+      if (budget-- <= 0 || now - entry.lastUsedAt < this.#idleTtlMs) return;
+      if (entry.busy) this.#inUse(entry, now);
+      else this.#drop(entry, 'idle');
+    }
+  }
+
+  /**
+   * With `idleTtlMs`, keeps one timer set for when the least recently used key goes idle, so
+   * a quiet provider drops its idle keys (and stops refreshing them on the 'timer' schedule)
+   * without waiting for another call. It fires no sooner than min(idleTtlMs, 1 s) after it is
+   * set, so a burst of keys is dropped in batches, never one timer per key.
+   */
+  #armIdleTimer(now: number): void {
+    const ttl = this.#idleTtlMs;
+    if (ttl === undefined || this.#idleTimer !== undefined || this.#closed) return;
+    const oldest = this.#recency.oldest;
+    if (oldest === undefined) return;
+    const delayMs = Math.max(oldest.lastUsedAt + ttl - now, Math.min(ttl, 1_000));
+    this.#idleTimer = startTimer(this.#policy.timers, () => this.#onIdleTimer(), delayMs);
+  }
+
+  #onIdleTimer(): void {
+    this.#idleTimer = undefined;
+    if (this.#closed) return;
+    const now = this.#read();
+    if (!Number.isFinite(now)) {
+      const ttl = this.#idleTtlMs as number;
+      this.#idleTimer = startTimer(
+        this.#policy.timers,
+        () => this.#onIdleTimer(),
+        Math.min(ttl, 1_000),
+      );
+      return;
+    }
+    try {
+      this.#evictIdle(now);
+    } finally {
+      this.#armIdleTimer(now);
     }
   }
 
@@ -365,10 +484,14 @@ class Keyed<K, T> implements KeyedProvider<K, T> {
     if (this.#entries.get(entry.id) === entry) {
       this.#entries.delete(entry.id);
       this.#recency.remove(entry);
+      if (entry.busy) {
+        entry.busy = false;
+        this.#busyCount -= 1;
+      }
     }
     entry.cell.close();
     const hook = this.#policy.reporter?.onKeyDropped;
-    if (hook !== undefined) hook({ name: this.#policy.name, key: entry.id, reason });
+    if (hook !== undefined) emit(hook, { name: this.#policy.name, key: entry.id, reason });
   }
 }
 

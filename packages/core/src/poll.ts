@@ -6,6 +6,7 @@
 
 import { InvalidOptionError, MaxWaitError } from './errors.js';
 import { sleep } from './internal/abort.js';
+import { type ClockFaults, clockError, readClock } from './internal/clock.js';
 import { checkPollOptions, type ResolvedPollOptions } from './internal/poll-options.js';
 import { startTimer, stopTimer, type TimerHandle } from './internal/timers.js';
 import type { Timers } from './policy-options.js';
@@ -129,6 +130,8 @@ export function jitterDelayMs(baseMs: number, jitter: number, randomValue: numbe
  *
  * @throws {InvalidOptionError} `SLUICE_INVALID_OPTION` (as a rejection) when an option is out of
  *   range, naming it (`poll.initialDelayMs`, ...), or when `random()` leaves [0, 1).
+ * @throws {InvalidClockError} `SLUICE_INVALID_CLOCK` when any reading of `now()` throws or is
+ *   not a finite number (a running attempt has then already ended).
  * @throws {MaxWaitError} `SLUICE_MAX_WAIT` when the deadline passes; `cause` is the last
  *   transient `error` a pending result reported (later pending results without one do not
  *   erase it), and `attempts` counts the attempts started.
@@ -152,27 +155,37 @@ export async function poll<T>(attempt: PollAttempt<T>, options: PollOptions = {}
   }
   const config = checkPollOptions(options, 'poll');
   const { signal } = config;
-  signal?.throwIfAborted();
-  const started = config.now();
-  if (!Number.isFinite(started)) {
-    throw new InvalidOptionError('poll.now', 'a function returning finite epoch ms', started);
-  }
+  if (signal?.aborted) throw signal.reason;
+  const started = readPollClock(config);
   const deadline = started + config.maxWaitMs;
   let lastError: unknown;
   const expired = (attempts: number): MaxWaitError =>
     new MaxWaitError(config.maxWaitMs, attempts, { cause: lastError });
 
   for (let count = 1; ; count += 1) {
-    const remainingMs = deadline - config.now();
+    const remainingMs = deadline - readPollClock(config);
     if (remainingMs <= 0) throw expired(count - 1);
     const result = await runAttempt(attempt, count, remainingMs, config, () => expired(count));
     if (result.status === 'done') return result.value;
     // Keep the last transient error seen, even if later pending results carry none.
     if (result.error !== undefined) lastError = result.error;
-    const leftMs = deadline - config.now();
+    const leftMs = deadline - readPollClock(config);
     if (leftMs <= 0) throw expired(count);
     await sleep(Math.min(nextWaitMs(count - 1, config), leftMs), signal, config.timers);
   }
+}
+
+/**
+ * Reads the poll's clock; every reading is checked, not only the first, so a clock that
+ * later returns NaN can never make the poll ignore its deadline.
+ * @throws {InvalidClockError} `SLUICE_INVALID_CLOCK` when it throws or returns anything but
+ *   a finite number.
+ */
+function readPollClock(config: ResolvedPollOptions): number {
+  const faults: ClockFaults = { fault: undefined };
+  const now = readClock(config.now, faults);
+  if (!Number.isFinite(now)) throw clockError(now, faults, 'poll');
+  return now;
 }
 
 function baseDelayMs(waitIndex: number, config: ResolvedPollOptions): number {
@@ -220,14 +233,16 @@ function runAttempt<T>(
     signal?.addEventListener('abort', onAbort, { once: true });
     timer = startTimer(timers, () => stop(expired()), remainingMs, false);
 
-    let pending: PromiseLike<PollResult<T>> | PollResult<T>;
+    let pending: Promise<PollResult<T>>;
     try {
-      pending = attempt({ signal: controller.signal, attempt: count });
+      const result = attempt({ signal: controller.signal, attempt: count });
+      // Adopted through a native promise, so a thenable that misbehaves becomes a rejection.
+      pending = new Promise<PollResult<T>>((settle) => settle(result));
     } catch (error) {
       stop(error);
       return;
     }
-    Promise.resolve(pending).then(
+    pending.then(
       (result) => {
         cleanUp();
         if (isPollResult(result)) resolve(result);

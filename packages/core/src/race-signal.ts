@@ -1,49 +1,10 @@
 /**
  * Waiting on shared work with a caller's own signal: the caller's abort ends only its own
- * wait, never the work, and the listener is always removed when the wait ends.
- *
- * Many waiters often share one signal (a request's, a shutdown's). Registering one `abort`
- * listener per waiter costs several microseconds each in Node's EventTarget and grows
- * quadratically on one signal, so every signal gets ONE listener that releases all the
- * waiters registered under it; it is removed when the last of them settles.
+ * wait, never the work, and the listener is always removed when the wait ends. Every signal
+ * gets one `abort` listener however many waits share it (`internal/signal-waiters.ts`).
  */
 
-type Release = (reason: unknown) => void;
-
-interface SignalWaiters {
-  readonly releases: Set<Release>;
-  readonly onAbort: () => void;
-}
-
-const registry = new WeakMap<AbortSignal, SignalWaiters>();
-
-function register(signal: AbortSignal, release: Release): void {
-  let entry = registry.get(signal);
-  if (entry === undefined) {
-    const releases = new Set<Release>();
-    const onAbort = (): void => {
-      registry.delete(signal);
-      // Already gone ({ once: true }); removed explicitly so add/remove always pair up.
-      signal.removeEventListener('abort', onAbort);
-      const reason = signal.reason;
-      for (const pending of releases) pending(reason);
-      releases.clear();
-    };
-    entry = { releases, onAbort };
-    registry.set(signal, entry);
-    signal.addEventListener('abort', onAbort, { once: true });
-  }
-  entry.releases.add(release);
-}
-
-function unregister(signal: AbortSignal, release: Release): void {
-  const entry = registry.get(signal);
-  if (entry === undefined || !entry.releases.delete(release)) return;
-  if (entry.releases.size === 0) {
-    registry.delete(signal);
-    signal.removeEventListener('abort', entry.onAbort);
-  }
-}
+import { register, unregister } from './internal/signal-waiters.js';
 
 /**
  * Waits for shared work with the caller's own signal: settles with `promise`, or rejects with
@@ -60,11 +21,11 @@ export function raceSignal<T>(
   promise: PromiseLike<T>,
   signal: AbortSignal | undefined,
 ): Promise<T> {
-  if (signal === undefined) return Promise.resolve(promise);
+  if (signal === undefined) return adopt(promise);
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
     register(signal, reject);
-    promise.then(
+    adopt(promise).then(
       (value) => {
         unregister(signal, reject);
         resolve(value);
@@ -75,4 +36,13 @@ export function raceSignal<T>(
       },
     );
   });
+}
+
+/** `value` as a native promise; a thenable whose `then` misbehaves becomes a rejection. */
+function adopt<T>(value: PromiseLike<T>): Promise<T> {
+  try {
+    return Promise.resolve(value);
+  } catch (error) {
+    return Promise.reject(error); // a promise whose `constructor` getter throws
+  }
 }

@@ -4,9 +4,17 @@
  * own AbortSignal, aborted by the timeout or by {@link SingleFlight.abort}, never by a
  * waiter. A flight settles exactly once; whatever the work does after that (a late result
  * after a timeout, say) is discarded, so a late result can never win.
+ *
+ * The flight is registered before the work runs, and the work's outcome is always adopted
+ * asynchronously, exactly as a returned promise would be: work that returns or throws
+ * synchronously, or returns a thenable that misbehaves, is shared with every caller of the
+ * same tick. A waiter with its own signal is released the moment it aborts (it is no longer
+ * referenced or counted), and the timeout keeps the process alive only while somebody waits.
  */
 
-import { startTimer, stopTimer, type TimerHandle } from './internal/timers.js';
+import { hold, release } from './internal/dispatch.js';
+import { register, unregister } from './internal/signal-waiters.js';
+import { setRef, startTimer, stopTimer, type TimerHandle } from './internal/timers.js';
 import type { Timers } from './policy-options.js';
 
 /** How a flight turns its work's outcome into the value its waiters receive. */
@@ -16,7 +24,7 @@ export interface FlightSettlement<T> {
    * here fails the flight with the thrown error (and `onFailure` is then called with it).
    */
   onSuccess(raw: unknown, waiters: number): T;
-  /** Runs once when the flight fails, before any waiter sees the error. */
+  /** Runs once when the flight fails, before any waiter sees the error. Must not throw. */
   onFailure(error: unknown, waiters: number): void;
 }
 
@@ -30,29 +38,52 @@ export interface FlightOptions {
   readonly timers?: Timers | undefined;
 }
 
+/** A waiter with its own signal, detached the moment it aborts. */
+interface SignalWaiter {
+  readonly signal: AbortSignal;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+  readonly project: ((value: never) => unknown) | undefined;
+  readonly release: (reason: unknown) => void;
+}
+
 interface Flight<T> {
   readonly promise: Promise<T>;
   readonly controller: AbortController;
-  waiters: number;
+  readonly timers: Timers | undefined;
+  /** Waiters without a signal: they cannot leave, so a count is enough. */
+  plain: number;
+  readonly withSignal: Set<SignalWaiter>;
   done: boolean;
   timer: TimerHandle | undefined;
   fail(error: unknown): void;
 }
 
 const noop = (): void => {};
+const promiseThen = Promise.prototype.then;
 
 /** One shared unit of work at a time. @see {@link FlightSettlement} */
 export class SingleFlight<T> {
   #current: Flight<T> | undefined;
+  readonly #onBusyChange: ((busy: boolean) => void) | undefined;
+
+  /**
+   * @param onBusyChange - called when the running flight gains its first waiter (`true`) and
+   *   when it has none left, because they aborted or the flight settled (`false`).
+   */
+  constructor(onBusyChange?: (busy: boolean) => void) {
+    this.#onBusyChange = onBusyChange;
+  }
 
   /** Whether a flight is running. */
   get inFlight(): boolean {
     return this.#current !== undefined;
   }
 
-  /** Callers waiting on the running flight (0 when none runs). */
+  /** Callers waiting on the running flight, aborted ones excluded (0 when none runs). */
   get waiters(): number {
-    return this.#current?.waiters ?? 0;
+    const flight = this.#current;
+    return flight === undefined ? 0 : flight.plain + flight.withSignal.size;
   }
 
   /**
@@ -62,22 +93,53 @@ export class SingleFlight<T> {
   join(): Promise<T> | undefined {
     const flight = this.#current;
     if (flight === undefined) return undefined;
-    flight.waiters += 1;
+    flight.plain += 1;
+    if (flight.plain + flight.withSignal.size === 1) this.#busy(flight, true);
     return flight.promise;
   }
 
   /**
+   * Joins the running flight with the caller's own signal: the returned promise settles with
+   * the flight's outcome (its value passed through `project`, if given), or rejects with
+   * `signal.reason` the moment the signal aborts, and the waiter is then forgotten at once.
+   * `undefined` when no flight runs. The signal must not be aborted already.
+   */
+  joinWith<U = T>(signal: AbortSignal, project?: (value: T) => U): Promise<U> | undefined {
+    const flight = this.#current;
+    if (flight === undefined) return undefined;
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return new Promise<U>((resolve, reject) => {
+      const waiter: SignalWaiter = {
+        signal,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        project: project as ((value: never) => unknown) | undefined,
+        release: (reason) => {
+          if (!flight.withSignal.delete(waiter)) return;
+          if (flight.plain + flight.withSignal.size === 0) this.#busy(flight, false);
+          reject(reason);
+        },
+      };
+      register(signal, waiter.release); // may throw for a hostile signal: nothing added then
+      flight.withSignal.add(waiter);
+      if (flight.plain + flight.withSignal.size === 1) this.#busy(flight, true);
+    });
+  }
+
+  /**
    * Starts `work` as the new flight and returns its promise (the starter is not counted as a
-   * waiter; call {@link join} for that). Throws if a flight is already running: callers
-   * must check {@link inFlight} or {@link join} first.
+   * waiter; join for that). The flight is registered before `work` runs, so `work` (and
+   * anything it calls back into) can already join it. Throws if a flight is already running:
+   * callers must check {@link inFlight} first.
    */
   start(
     work: (signal: AbortSignal) => unknown,
     settlement: FlightSettlement<T>,
     options: FlightOptions,
   ): Promise<T> {
-    if (this.#current !== undefined)
+    if (this.#current !== undefined) {
       throw new Error('SingleFlight.start: a flight is already running');
+    }
     const controller = new AbortController();
     let resolvePromise!: (value: T) => void;
     let rejectPromise!: (error: unknown) => void;
@@ -91,59 +153,98 @@ export class SingleFlight<T> {
     const flight: Flight<T> = {
       promise,
       controller,
-      waiters: 0,
+      timers: options.timers,
+      plain: 0,
+      withSignal: new Set(),
       done: false,
       timer: undefined,
       fail: (error) => {
-        if (!finish()) return;
-        controller.abort(error);
-        rejectWith(error);
+        hold();
+        try {
+          if (!finish()) return;
+          rejectWith(error);
+          // Aborted last, so the work's abort listeners see a consistent provider.
+          controller.abort(error);
+        } finally {
+          release();
+        }
       },
     };
+    /** The signal waiters detached by `finish`, to settle. */
+    let waiting: SignalWaiter[] = [];
     const finish = (): boolean => {
       if (flight.done) return false;
       flight.done = true;
-      stopTimer(options.timers, flight.timer);
+      stopTimer(flight.timers, flight.timer);
       flight.timer = undefined;
       if (this.#current === flight) this.#current = undefined;
+      waiting = [...flight.withSignal];
+      flight.withSignal.clear();
+      for (const waiter of waiting) unregister(waiter.signal, waiter.release);
       return true;
+    };
+    const count = (): number => flight.plain + waiting.length;
+    const idle = (): void => {
+      if (count() > 0) this.#notify(false);
     };
     const rejectWith = (error: unknown): void => {
       try {
-        settlement.onFailure(error, flight.waiters);
-      } finally {
-        rejectPromise(error);
+        settlement.onFailure(error, count());
+      } catch {
+        // The settlement must not throw; if it does, the waiters still get the error.
       }
+      rejectPromise(error);
+      for (const waiter of waiting) waiter.reject(error);
+      idle();
     };
     const succeed = (raw: unknown): void => {
-      if (!finish()) return;
-      let value: T;
+      hold();
       try {
-        value = settlement.onSuccess(raw, flight.waiters);
-      } catch (error) {
-        rejectWith(error);
-        return;
+        if (!finish()) return;
+        let value: T;
+        try {
+          value = settlement.onSuccess(raw, count());
+        } catch (error) {
+          rejectWith(error);
+          return;
+        }
+        resolvePromise(value);
+        for (const waiter of waiting) {
+          waiter.resolve(waiter.project === undefined ? value : waiter.project(value as never));
+        }
+        idle();
+      } finally {
+        release();
       }
-      resolvePromise(value);
     };
 
     this.#current = flight;
     flight.timer = startTimer(
       options.timers,
-      () => flight.fail(options.timeoutError()),
+      () => {
+        try {
+          flight.fail(options.timeoutError());
+        } catch {
+          // A timer callback never throws into the runtime.
+        }
+      },
       options.timeoutMs,
     );
-    let result: unknown;
     try {
-      result = work(controller.signal);
+      const result = work(controller.signal);
+      if (result instanceof Promise) {
+        // A native promise: its reactions are registered now, so mints settled in one tick
+        // are seen in that order. The intrinsic `then` ignores an own `then` property.
+        promiseThen.call(result, succeed, flight.fail);
+      } else {
+        // Anything else is adopted through a native promise's resolve function, which reads
+        // `then` once, safely: a throwing getter, a `then` that throws, settles twice or calls
+        // back synchronously all end as one fulfilment or rejection, in a later microtask.
+        new Promise<unknown>((resolve) => resolve(result)).then(succeed, flight.fail);
+      }
     } catch (error) {
-      flight.fail(error);
-      return promise;
-    }
-    if (isThenable(result)) {
-      Promise.resolve(result).then(succeed, (error: unknown) => flight.fail(error));
-    } else {
-      succeed(result);
+      // A synchronous throw is shared like a rejection: every caller of this tick joins first.
+      Promise.reject(error).then(undefined, flight.fail);
     }
     return promise;
   }
@@ -152,12 +253,19 @@ export class SingleFlight<T> {
   abort(reason: unknown): void {
     this.#current?.fail(reason);
   }
-}
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
+  /** The running flight gained its first waiter, or lost its last one. */
+  #busy(flight: Flight<T>, busy: boolean): void {
+    setRef(flight.timer, busy); // a caller waits on the deadline: keep the process alive
+    this.#notify(busy);
+  }
+
+  #notify(busy: boolean): void {
+    if (this.#onBusyChange === undefined) return;
+    try {
+      this.#onBusyChange(busy);
+    } catch {
+      // The owner's bookkeeping never fails a flight.
+    }
+  }
 }

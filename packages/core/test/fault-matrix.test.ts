@@ -83,7 +83,7 @@ async function expectNoTimers(): Promise<void> {
 }
 
 describe('fault matrix: the mint misbehaves', () => {
-  it('a mint that throws synchronously fails the call with that error and counts for the breaker', async () => {
+  it('a mint that throws synchronously fails every caller of the tick with that error, once for the breaker', async () => {
     const boom = new Error('sync boom');
     const provider = await lazy(() => {
       throw boom;
@@ -96,7 +96,7 @@ describe('fault matrix: the mint misbehaves', () => {
     expect(outcomes.every((o) => !o.ok && o.error === boom)).toBe(true);
     expect(provider.snapshot()).toMatchObject({
       mintInFlight: false,
-      breaker: { failures: 2 },
+      breaker: { failures: 1 },
       lastError: { code: null, message: 'sync boom', at: START },
     });
     provider.close();

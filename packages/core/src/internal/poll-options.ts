@@ -5,6 +5,7 @@
 import { InvalidOptionError } from '../errors.js';
 import { checkTimers, type Timers } from '../policy-options.js';
 import type { PollOptions } from '../poll.js';
+import { checkSignal } from './call-options.js';
 
 /** The largest delay `setTimeout` honours; longer ones fire at once. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -60,9 +61,7 @@ export function checkPollOptions(options: PollOptions, prefix: string): Resolved
   const maxDelayMs = duration('maxDelayMs', 300_000, 'zero');
   const maxWaitMs = duration('maxWaitMs', 600_000, 'positive');
   const { signal, now, random } = options;
-  if (signal !== undefined && !isAbortSignal(signal)) {
-    throw new InvalidOptionError(`${prefix}.signal`, 'an AbortSignal', signal);
-  }
+  checkSignal(signal, `${prefix}.signal`);
   checkFunction(now, `${prefix}.now`);
   checkFunction(random, `${prefix}.random`);
   return Object.freeze({
@@ -82,10 +81,4 @@ function checkFunction(value: unknown, option: string): void {
   if (value !== undefined && typeof value !== 'function') {
     throw new InvalidOptionError(option, 'a function', value);
   }
-}
-
-function isAbortSignal(value: unknown): value is AbortSignal {
-  if (typeof value !== 'object' || value === null) return false;
-  const candidate = value as Partial<AbortSignal>;
-  return typeof candidate.aborted === 'boolean' && typeof candidate.addEventListener === 'function';
 }

@@ -1,27 +1,34 @@
 /**
  * The provider's implementation: the thin effectful shell that owns the cached credential,
  * the single flight, the timers and the reporter calls. Every decision is delegated to the
- * pure policy (`decideServe`, `scheduleCredential`) and breaker (`admitMint`). Used by
+ * pure policy (`decideServe`, `scheduleCredential`) and breaker (`askBox`). Used by
  * `createRefreshingProvider` (one cell) and `createKeyedProvider` (a cell per key).
+ *
+ * The shell's own contract, whatever callers, mints, hooks and clocks do:
+ * - every operation runs between `hold()` and `release()`, so reporter hooks run only once
+ *   the state is consistent, and may call back into the provider;
+ * - the flight is registered before the mint runs, and its outcome is adopted
+ *   asynchronously, so a synchronous mint behaves exactly like one returning a promise;
+ * - a call never throws: every failure is a rejected promise;
+ * - the clock is read through `#read()`, which never throws; a reading that is not a finite
+ *   number fails the call with `InvalidClockError` and is never compared with an expiry.
  */
 
 import {
-  admitMint,
   type BreakerState,
   breakerRetryAfterMs,
-  CLOSED_BREAKER,
   recordFailure,
   recordSuccess,
 } from '../circuit-breaker.js';
 import { type Credential, checkMintedCredential } from '../credential.js';
 import {
   BreakerOpenError,
+  type InvalidClockError,
   MintedCredentialExpiredError,
   MintTimeoutError,
   ProviderClosedError,
 } from '../errors.js';
 import type { ResolvedPolicy } from '../policy-options.js';
-import { raceSignal } from '../race-signal.js';
 import { type CredentialSchedule, decideServe, scheduleCredential } from '../refresh-policy.js';
 import type {
   CallOptions,
@@ -31,39 +38,36 @@ import type {
 } from '../refreshing-provider.js';
 import { errorCode, type MintReason } from '../reporter.js';
 import { SingleFlight } from '../single-flight.js';
+import {
+  askBox,
+  type BreakerBox,
+  forget,
+  noteAdmission,
+  noteFailure,
+  noteRefusal,
+  noteSuccess,
+} from './breaker-box.js';
+import { callSignal } from './call-options.js';
+import { type ClockFaults, clockError, readClock } from './clock.js';
+import { emit, hold, release } from './dispatch.js';
 import { startTimer, stopTimer, type TimerHandle } from './timers.js';
 
-/**
- * The breaker state a provider reads and writes. Several providers may share one box (a
- * keyed provider with one breaker for the whole issuer).
- * @internal
- */
-export interface BreakerBox {
-  state: BreakerState;
-  lastError: unknown;
-  lastErrorAt: number;
-  hasError: boolean;
-  /** The provider running the half-open probe, so a shared breaker admits only one. */
-  probe: object | undefined;
-}
-
-/** @internal */
-export function createBreakerBox(): BreakerBox {
-  return {
-    state: CLOSED_BREAKER,
-    lastError: undefined,
-    lastErrorAt: 0,
-    hasError: false,
-    probe: undefined,
-  };
-}
+export { type BreakerBox, createBreakerBox } from './breaker-box.js';
 
 const NEVER = Number.NEGATIVE_INFINITY;
-const MAX_TIMER_MS = 2_147_483_647;
-/** The least delay before a refresh timer refused by the breaker fires again. */
-const TIMER_RETRY_MIN_MS = 1_000;
-const noop = (): void => {};
+/**
+ * The least delay of the `'timer'` schedule, in milliseconds: a refresh timer never fires
+ * sooner than this after it was set, so short-lived credentials (or `minRefreshIntervalMs:
+ * 0`) cannot make an idle provider mint in a tight loop, and a refused timer never spins.
+ */
+export const TIMER_MIN_DELAY_MS = 1_000;
 const valueOfCredential = <T>(credential: Credential<T>): T => credential.value;
+
+/** What the cell tells its owner (a keyed provider). @internal */
+export interface CellOwner {
+  /** The cell's mint gained its first waiter (`true`) or lost its last one (`false`). */
+  onBusyChange(busy: boolean): void;
+}
 
 /**
  * The provider's implementation. Exported for the keyed provider only; use
@@ -75,7 +79,7 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
   readonly #mint: Mint<T>;
   readonly #box: BreakerBox;
   readonly #key: string | undefined;
-  readonly #flight = new SingleFlight<Credential<T>>();
+  readonly #flight: SingleFlight<Credential<T>>;
 
   // The hot path reads only these: serve #valuePromise while issuedAt <= now < fastUntil.
   #fastUntil = NEVER;
@@ -91,74 +95,109 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
   #installedReason: MintReason | undefined;
   #closed = false;
   #timer: TimerHandle | undefined;
-  #joinedPromise: Promise<Credential<T>> | undefined;
-  #joinedValue: Promise<T> | undefined;
+  /** The running flight's promise and the value promise derived from it, once per flight. */
+  #flightPromise: Promise<Credential<T>> | undefined;
+  #flightValue: Promise<T> | undefined;
+  readonly #clock: ClockFaults = { fault: undefined };
+  /** The InvalidClockError of a credential that landed while the clock was unreadable. */
+  #landingClockError: InvalidClockError | undefined;
 
-  constructor(policy: ResolvedPolicy, mint: Mint<T>, box: BreakerBox, key?: string) {
+  constructor(
+    policy: ResolvedPolicy,
+    mint: Mint<T>,
+    box: BreakerBox,
+    key?: string,
+    owner?: CellOwner,
+  ) {
     this.#policy = policy;
     this.#mint = mint;
     this.#box = box;
     this.#key = key;
+    this.#flight = new SingleFlight<Credential<T>>(
+      owner === undefined ? undefined : (busy) => owner.onBusyChange(busy),
+    );
   }
 
   get(options?: CallOptions): Promise<T> {
-    return this.getAt(this.#now(), options);
+    const now = this.#read();
+    if (now < this.#fastUntil && now >= this.#issuedAt) {
+      if (options === undefined || liveSignal(options)) return this.#valuePromise as Promise<T>;
+    }
+    return this.#slowPath(now, options, false) as Promise<T>;
   }
 
-  /** As {@link get}, with the clock already read by the caller (a keyed provider). @internal */
+  /** As {@link get}, with the clock already read (finite) by the caller: a keyed provider. @internal */
   getAt(now: number, options: CallOptions | undefined): Promise<T> {
-    if (this.#servesCached(now, options)) return this.#valuePromise as Promise<T>;
+    if (now < this.#fastUntil && now >= this.#issuedAt) {
+      if (options === undefined || liveSignal(options)) return this.#valuePromise as Promise<T>;
+    }
     return this.#slowPath(now, options, false) as Promise<T>;
   }
 
   getCredential(options?: CallOptions): Promise<Credential<T>> {
-    return this.getCredentialAt(this.#now(), options);
+    return this.getCredentialAt(this.#read(), options);
   }
 
   /** As {@link getCredential}, with the clock already read by the caller. @internal */
   getCredentialAt(now: number, options: CallOptions | undefined): Promise<Credential<T>> {
-    if (this.#servesCached(now, options)) return this.#credentialPromise as Promise<Credential<T>>;
+    if (now < this.#fastUntil && now >= this.#issuedAt) {
+      if (options === undefined || liveSignal(options)) {
+        return this.#credentialPromise as Promise<Credential<T>>;
+      }
+    }
     return this.#slowPath(now, options, true) as Promise<Credential<T>>;
-  }
-
-  /**
-   * The hot path's whole decision: fresh, the clock has not stepped back, and the caller has
-   * not already given up. Everything else goes through {@link decideServe}.
-   */
-  #servesCached(now: number, options: CallOptions | undefined): boolean {
-    return (
-      now < this.#fastUntil &&
-      now >= this.#issuedAt &&
-      (options === undefined || options.signal?.aborted !== true)
-    );
   }
 
   peek(): Credential<T> | undefined {
     const credential = this.#credential;
     if (credential === undefined) return undefined;
-    return this.#now() < (this.#schedule as CredentialSchedule).expiresAt ? credential : undefined;
+    const now = this.#read();
+    this.#clock.fault = undefined;
+    // NaN compares false: a clock that cannot be read never vouches for a credential.
+    return now < (this.#schedule as CredentialSchedule).expiresAt ? credential : undefined;
   }
 
   invalidate(rejected?: T | Credential<T>): boolean {
-    const credential = this.#credential;
-    if (this.#closed || credential === undefined) return false;
-    if (rejected !== undefined && !matches(credential, rejected)) return false;
-    if (this.#refusesInvalidation()) return false;
-    this.#previous = credential;
-    this.#invalidated = true;
-    this.#clearCache();
-    return true;
+    hold();
+    try {
+      const credential = this.#credential;
+      if (this.#closed || credential === undefined) return false;
+      if (rejected !== undefined && !matches(credential, rejected)) return false;
+      if (this.#refusesInvalidation()) return false;
+      this.#previous = credential;
+      this.#invalidated = true;
+      this.#clearCache();
+      return true;
+    } catch {
+      return false; // a hostile `rejected` (a throwing getter) matches nothing
+    } finally {
+      release();
+    }
   }
 
   refresh(options?: CallOptions): Promise<Credential<T>> {
-    if (this.#closed) return Promise.reject(this.#closedError());
-    const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return this.#mintAndJoin('forced', this.#now(), true, signal) as Promise<Credential<T>>;
+    hold();
+    try {
+      if (this.#closed) return Promise.reject(this.#closedError());
+      const signal = callSignal(options);
+      if (signal?.aborted) return Promise.reject(signal.reason);
+      const now = this.#read();
+      if (!Number.isFinite(now)) return Promise.reject(this.#clockError(now));
+      return this.#mintAndJoin('forced', now, true, signal) as Promise<Credential<T>>;
+    } catch (error) {
+      return Promise.reject(error);
+    } finally {
+      release();
+    }
   }
 
   snapshot(): ProviderSnapshot {
-    const now = this.#now();
+    let now = this.#read();
+    if (!Number.isFinite(now)) {
+      // Unknown time: report the cached credential as expired (never as valid) and no wait.
+      this.#clock.fault = undefined;
+      now = Number.POSITIVE_INFINITY;
+    }
     const schedule = this.#schedule;
     const box = this.#box;
     const decision = decideServe(schedule, now);
@@ -184,13 +223,21 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
 
   close(): void {
     if (this.#closed) return;
-    this.#closed = true;
-    this.#releaseProbe();
-    stopTimer(this.#policy.timers, this.#timer);
-    this.#timer = undefined;
-    this.#previous = undefined;
-    this.#clearCache();
-    this.#flight.abort(this.#closedError());
+    hold();
+    try {
+      this.#closed = true;
+      this.#releaseProbe();
+      forget(this.#box, this);
+      stopTimer(this.#policy.timers, this.#timer);
+      this.#timer = undefined;
+      this.#previous = undefined;
+      this.#clearCache();
+      this.#flight.abort(this.#closedError());
+      this.#flightPromise = undefined;
+      this.#flightValue = undefined;
+    } finally {
+      release();
+    }
   }
 
   declare [Symbol.dispose]: () => void;
@@ -199,16 +246,28 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     return this.snapshot();
   }
 
+  /** Whether the cell is closed. @internal */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   /**
    * Starts a background mint when the credential is due or expired, the breaker admits it and
    * none is in flight; returns the mint's settled promise (never rejecting), else undefined.
-   * Used by keyed sweeps. @internal
+   * Used by keyed sweeps, with a finite `now`. @internal
    */
   refreshIfDue(now: number): Promise<unknown> | undefined {
-    if (!this.wantsRefresh(now)) return undefined;
-    if (this.#admit(now) !== undefined) return undefined;
-    const reason = decideServe(this.#schedule, now) === 'due' ? 'proactive' : 'expired';
-    return this.#startMint(reason, now).then(noop, noop);
+    hold();
+    try {
+      if (!this.wantsRefresh(now)) return undefined;
+      if (this.#admit(now) !== undefined) return undefined;
+      const reason = decideServe(this.#schedule, now) === 'due' ? 'proactive' : 'expired';
+      return this.#startMint(reason, now).then(noop, noop);
+    } catch {
+      return undefined;
+    } finally {
+      release();
+    }
   }
 
   /** Whether a sweep should refresh this credential now (due or expired, none in flight). @internal */
@@ -220,42 +279,34 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
 
   /** Seeds the cache with the eager first mint. @internal */
   start(): Promise<Credential<T>> {
-    return this.#mintAndJoin('initial', this.#now(), true, undefined) as Promise<Credential<T>>;
+    return this.#refreshAs('initial');
   }
 
   // ---------------------------------------------------------------- internals
 
-  #now(): number {
-    const clock = this.#policy.now;
-    return clock === undefined ? Date.now() : clock();
+  /** Mints for `reason` (or joins the mint in flight) and waits for it. */
+  #refreshAs(reason: MintReason): Promise<Credential<T>> {
+    hold();
+    try {
+      if (this.#closed) return Promise.reject(this.#closedError());
+      const now = this.#read();
+      if (!Number.isFinite(now)) return Promise.reject(this.#clockError(now));
+      return this.#mintAndJoin(reason, now, true, undefined) as Promise<Credential<T>>;
+    } catch (error) {
+      return Promise.reject(error);
+    } finally {
+      release();
+    }
   }
 
-  /**
-   * The invalidation guard: a credential minted because of an invalidation cannot itself be
-   * invalidated for `minRefreshIntervalMs`, so a server that rejects every token costs at
-   * most one mint per interval. A clock that cannot be read does not refuse.
-   */
-  #refusesInvalidation(): boolean {
-    const guardMs = this.#policy.timing.minRefreshIntervalMs;
-    const schedule = this.#schedule;
-    if (this.#installedReason !== 'invalidated' || guardMs === 0 || schedule === undefined) {
-      return false;
-    }
-    let now: number;
-    try {
-      now = this.#now();
-    } catch {
-      return false;
-    }
-    const ageMs = now - schedule.issuedAt;
-    if (!(ageMs >= 0 && ageMs < guardMs)) return false;
-    const reporter = this.#policy.reporter;
-    if (reporter?.onInvalidateRefused !== undefined) {
-      reporter.onInvalidateRefused(
-        this.#event({ credentialAgeMs: ageMs, retryAfterMs: guardMs - ageMs }),
-      );
-    }
-    return true;
+  /** Reads the clock; never throws (NaN when it cannot be read). */
+  #read(): number {
+    return readClock(this.#policy.now, this.#clock);
+  }
+
+  /** The error for a clock reading that is not a finite number. */
+  #clockError(reading: number): InvalidClockError {
+    return clockError(reading, this.#clock, this.#policy.name);
   }
 
   #closedError(): ProviderClosedError {
@@ -267,17 +318,29 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     options: CallOptions | undefined,
     whole: boolean,
   ): Promise<T | Credential<T>> {
-    if (this.#closed) return Promise.reject(this.#closedError());
-    const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    const decision = decideServe(this.#schedule, now);
-    if (decision === 'due') this.#refreshInBackground(now);
-    if (decision === 'due' || decision === 'fresh') {
-      return (whole ? this.#credentialPromise : this.#valuePromise) as Promise<T | Credential<T>>;
+    hold();
+    try {
+      if (this.#closed) return Promise.reject(this.#closedError());
+      const signal = callSignal(options);
+      if (signal?.aborted) return Promise.reject(signal.reason);
+      if (!Number.isFinite(now)) return Promise.reject(this.#clockError(now));
+      const decision = decideServe(this.#schedule, now);
+      if (decision === 'due' || decision === 'fresh') {
+        // Read before anything runs: a background mint cannot clear what this caller gets.
+        const cached = (whole ? this.#credentialPromise : this.#valuePromise) as Promise<
+          T | Credential<T>
+        >;
+        if (decision === 'due') this.#refreshInBackground(now);
+        return cached;
+      }
+      const reason: MintReason =
+        decision === 'expired' ? 'expired' : this.#invalidated ? 'invalidated' : 'initial';
+      return this.#mintAndJoin(reason, now, whole, signal);
+    } catch (error) {
+      return Promise.reject(error);
+    } finally {
+      release();
     }
-    const reason: MintReason =
-      decision === 'expired' ? 'expired' : this.#invalidated ? 'invalidated' : 'initial';
-    return this.#mintAndJoin(reason, now, whole, signal);
   }
 
   /** Joins the mint in flight, or starts one if the breaker admits it, and waits for it. */
@@ -287,24 +350,34 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     whole: boolean,
     signal: AbortSignal | undefined,
   ): Promise<T | Credential<T>> {
-    let shared = this.#flight.join();
-    if (shared === undefined) {
+    let started: Promise<Credential<T>> | undefined;
+    if (!this.#flight.inFlight) {
       const refusedForMs = this.#admit(now);
       if (refusedForMs !== undefined) return Promise.reject(this.#breakerOpenError(refusedForMs));
-      const started = this.#startMint(reason, now);
-      shared = this.#flight.join() ?? started;
+      started = this.#startMint(reason, now);
     }
-    return raceSignal<T | Credential<T>>(whole ? shared : this.#valueOf(shared), signal);
+    const joined = this.#join(whole, signal);
+    if (joined !== undefined) return joined;
+    // The flight already ended: the mint closed the provider while it ran. Its outcome stands.
+    const ended = started ?? Promise.reject(this.#closedError());
+    return whole ? ended : ended.then(valueOfCredential);
   }
 
-  /** The value promise derived once per flight, so a cohort shares one derived promise. */
-  #valueOf(shared: Promise<Credential<T>>): Promise<T> {
-    if (this.#joinedPromise !== shared) {
-      this.#joinedPromise = shared;
-      this.#joinedValue = shared.then(valueOfCredential);
-      this.#joinedValue.catch(noop);
+  #join(whole: boolean, signal: AbortSignal | undefined): Promise<T | Credential<T>> | undefined {
+    if (signal !== undefined) {
+      return whole
+        ? this.#flight.joinWith(signal)
+        : this.#flight.joinWith(signal, valueOfCredential);
     }
-    return this.#joinedValue as Promise<T>;
+    const shared = this.#flight.join();
+    if (shared === undefined || whole) return shared;
+    // The value promise is derived once per flight, so a cohort shares one derived promise.
+    if (this.#flightPromise !== shared) {
+      this.#flightPromise = shared;
+      this.#flightValue = shared.then(valueOfCredential);
+      this.#flightValue.catch(noop);
+    }
+    return this.#flightValue;
   }
 
   #refreshInBackground(now: number): void {
@@ -320,15 +393,13 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
    */
   #admit(now: number): number | undefined {
     const box = this.#box;
-    if (box.state.state === 'half-open' && box.probe !== undefined && box.probe !== this) {
-      return 0; // a shared breaker is probing through another key: the probe decides
-    }
-    const admission = admitMint(box.state, now, this.#policy.breaker);
-    this.#setBreaker(admission.next);
+    const admission = askBox(box, this, now, this.#policy.breaker);
+    this.#setBreaker(admission.next, now);
     if (admission.admitted) {
-      if (admission.next.state === 'half-open') box.probe = this;
+      noteAdmission(box, this, admission.probe);
       return undefined;
     }
+    noteRefusal(box, this);
     return admission.retryAfterMs;
   }
 
@@ -349,18 +420,20 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     if (box.probe !== this) return;
     box.probe = undefined;
     if (box.state.state === 'half-open') {
-      const now = this.#now();
+      let now = this.#read();
+      if (!Number.isFinite(now)) {
+        this.#clock.fault = undefined;
+        now = box.state.openedAt + this.#policy.breaker.cooldownMs;
+      }
       const openedAt = now - this.#policy.breaker.cooldownMs;
-      this.#setBreaker({ state: 'open', failures: box.state.failures, openedAt });
+      this.#setBreaker({ state: 'open', failures: box.state.failures, openedAt }, now);
     }
   }
 
   #startMint(reason: MintReason, startedAt: number): Promise<Credential<T>> {
     const policy = this.#policy;
-    const reporter = policy.reporter;
-    if (reporter?.onRefreshStart !== undefined) {
-      reporter.onRefreshStart(this.#event({ reason }));
-    }
+    const onStart = policy.reporter?.onRefreshStart;
+    if (onStart !== undefined) emit(onStart, this.#event({ reason }));
     const previous = this.#credential ?? this.#previous;
     const mint = this.#mint;
     return this.#flight.start(
@@ -378,20 +451,25 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
   }
 
   #onMinted(raw: unknown, reason: MintReason, startedAt: number, waiters: number): Credential<T> {
+    this.#flightPromise = undefined;
+    this.#flightValue = undefined;
     const policy = this.#policy;
-    const now = this.#now();
     const credential = checkMintedCredential<T>(raw, policy.name);
+    const now = this.#read();
+    if (!Number.isFinite(now)) {
+      this.#landingClockError = this.#clockError(now);
+      throw this.#landingClockError;
+    }
     if (credential.expiresAt !== undefined && credential.expiresAt <= now) {
       throw new MintedCredentialExpiredError(credential.expiresAt, now, { name: policy.name });
     }
     const previousExpiresAt = (this.#credential ?? this.#previous)?.expiresAt;
-    const random = policy.random;
     const schedule = scheduleCredential(
       now,
       credential.expiresAt,
       previousExpiresAt,
       policy.timing,
-      random === undefined ? Math.random() : random(),
+      sample(policy.random),
     );
     this.#credential = credential;
     this.#schedule = schedule;
@@ -402,13 +480,14 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     this.#fastUntil = Math.min(schedule.dueAt, schedule.expiresAt);
     this.#valuePromise = Promise.resolve(credential.value);
     this.#credentialPromise = Promise.resolve(credential);
-    if (this.#box.probe === this) this.#box.probe = undefined;
-    this.#setBreaker(recordSuccess(this.#box.state));
+    noteSuccess(this.#box, this);
+    this.#setBreaker(recordSuccess(this.#box.state), now);
     this.#arm(schedule.dueAt, now);
 
     const reporter = policy.reporter;
     if (reporter?.onRefreshSuccess !== undefined) {
-      reporter.onRefreshSuccess(
+      emit(
+        reporter.onRefreshSuccess,
         this.#event({
           reason,
           durationMs: now - startedAt,
@@ -417,21 +496,38 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
       );
     }
     if (reporter?.onCoalesced !== undefined) {
-      reporter.onCoalesced(this.#event({ reason, waiters, ok: true }));
+      emit(reporter.onCoalesced, this.#event({ reason, waiters, ok: true }));
     }
     return credential;
   }
 
-  #onMintFailed(error: unknown, reason: MintReason, startedAt: number, waiters: number): void {
+  #onMintFailed(failure: unknown, reason: MintReason, startedAt: number, waiters: number): void {
+    this.#flightPromise = undefined;
+    this.#flightValue = undefined;
     if (this.#closed) return; // closing is not a mint failure
     const policy = this.#policy;
-    const now = this.#now();
     const box = this.#box;
+    const wasProbe = box.probe === this && box.state.state === 'half-open';
+    // A credential that landed while the clock could not be read: the issuer answered, so the
+    // breaker does not count it; the probe (if this was it) is handed to the next caller.
+    const clockFailure = failure !== undefined && failure === this.#landingClockError;
+    this.#landingClockError = undefined;
+    const error = failure;
+    let now = this.#read();
+    const clockKnown = Number.isFinite(now);
+    if (!clockKnown) {
+      this.#clock.fault = undefined;
+      now = startedAt; // the last reading known good: the failure is dated at the mint's start
+    }
     box.lastError = error;
     box.lastErrorAt = now;
     box.hasError = true;
-    if (box.probe === this) box.probe = undefined;
-    this.#setBreaker(recordFailure(box.state, now, policy.breaker));
+    if (clockFailure) {
+      if (box.probe === this) box.probe = undefined;
+    } else {
+      noteFailure(box, this, wasProbe);
+      this.#setBreaker(recordFailure(box.state, now, policy.breaker), now);
+    }
     const retryAt =
       now +
       Math.max(
@@ -443,30 +539,32 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     const reporter = policy.reporter;
     if (reporter?.onRefreshFailure !== undefined) {
       const cached = this.#credential === undefined ? undefined : this.#schedule?.expiresAt;
-      reporter.onRefreshFailure(
+      emit(
+        reporter.onRefreshFailure,
         this.#event({
           reason,
           durationMs: now - startedAt,
           error,
           code: errorCode(error),
-          cachedRemainingLifetimeSeconds: cached === undefined ? undefined : seconds(cached - now),
+          cachedRemainingLifetimeSeconds:
+            cached === undefined || !clockKnown ? undefined : seconds(cached - now),
         }),
       );
     }
     if (reporter?.onCoalesced !== undefined) {
-      reporter.onCoalesced(this.#event({ reason, waiters, ok: false }));
+      emit(reporter.onCoalesced, this.#event({ reason, waiters, ok: false }));
     }
   }
 
-  #setBreaker(next: BreakerState): void {
+  #setBreaker(next: BreakerState, now: number): void {
     const box = this.#box;
     const before = box.state;
     if (before === next) return;
     box.state = next;
-    const reporter = this.#policy.reporter;
-    if (before.state !== next.state && reporter?.onBreakerStateChange !== undefined) {
-      const now = this.#now();
-      reporter.onBreakerStateChange(
+    const hook = this.#policy.reporter?.onBreakerStateChange;
+    if (before.state !== next.state && hook !== undefined) {
+      emit(
+        hook,
         this.#event({
           from: before.state,
           to: next.state,
@@ -486,39 +584,69 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     this.#timer = startTimer(
       this.#policy.timers,
       () => this.#onTimer(),
-      Math.min(Math.max(at - now, 0), MAX_TIMER_MS),
+      Math.max(at - now, TIMER_MIN_DELAY_MS),
     );
   }
 
   #onTimer(): void {
     this.#timer = undefined;
-    if (this.#closed || this.#flight.inFlight) return;
-    const now = this.#now();
-    const decision = decideServe(this.#schedule, now);
-    if (decision === 'fresh') {
-      this.#arm((this.#schedule as CredentialSchedule).dueAt, now);
-      return;
+    hold();
+    try {
+      if (this.#closed || this.#flight.inFlight) return;
+      const now = this.#read();
+      if (!Number.isFinite(now)) {
+        // Unknown time: look again later rather than guess.
+        this.#clock.fault = undefined;
+        this.#arm(TIMER_MIN_DELAY_MS, 0);
+        return;
+      }
+      const decision = decideServe(this.#schedule, now);
+      if (decision === 'fresh') {
+        this.#arm((this.#schedule as CredentialSchedule).dueAt, now);
+        return;
+      }
+      const refusedForMs = this.#admit(now);
+      if (refusedForMs !== undefined) {
+        // 0 means another key of a shared breaker is probing: wait, never spin.
+        this.#arm(now + Math.max(refusedForMs, this.#policy.timing.minRefreshIntervalMs), now);
+        return;
+      }
+      const reason: MintReason =
+        decision === 'due'
+          ? 'proactive'
+          : decision === 'expired'
+            ? 'expired'
+            : this.#invalidated
+              ? 'invalidated'
+              : 'initial';
+      this.#startMint(reason, now);
+    } catch {
+      // A timer callback never throws into the runtime.
+    } finally {
+      release();
     }
-    const refusedForMs = this.#admit(now);
-    if (refusedForMs !== undefined) {
-      // 0 means another key of a shared breaker is probing: wait, never spin.
-      const waitMs = Math.max(
-        refusedForMs,
-        this.#policy.timing.minRefreshIntervalMs,
-        TIMER_RETRY_MIN_MS,
-      );
-      this.#arm(now + waitMs, now);
-      return;
+  }
+
+  /**
+   * The invalidation guard: a credential minted because of an invalidation cannot itself be
+   * invalidated for `minRefreshIntervalMs`, so a server that rejects every token costs at
+   * most one mint per interval. A clock that cannot be read does not refuse.
+   */
+  #refusesInvalidation(): boolean {
+    const guardMs = this.#policy.timing.minRefreshIntervalMs;
+    const schedule = this.#schedule;
+    if (this.#installedReason !== 'invalidated' || guardMs === 0 || schedule === undefined) {
+      return false;
     }
-    const reason: MintReason =
-      decision === 'due'
-        ? 'proactive'
-        : decision === 'expired'
-          ? 'expired'
-          : this.#invalidated
-            ? 'invalidated'
-            : 'initial';
-    this.#startMint(reason, now);
+    const now = this.#read();
+    this.#clock.fault = undefined;
+    const ageMs = now - schedule.issuedAt;
+    if (!(ageMs >= 0 && ageMs < guardMs)) return false;
+    const hook = this.#policy.reporter?.onInvalidateRefused;
+    if (hook !== undefined) {
+      emit(hook, this.#event({ credentialAgeMs: ageMs, retryAfterMs: guardMs - ageMs }));
+    }
+    return true;
   }
 
   #clearCache(): void {
@@ -553,6 +681,37 @@ Object.defineProperty(ProviderCell.prototype, Symbol.for('nodejs.util.inspect.cu
     return { RefreshingProvider: this.snapshot() };
   },
 });
+
+function noop(): void {}
+
+/**
+ * The hot path's check of a call's options: a plain object whose `signal` is absent or a live
+ * AbortSignal. Anything else (including a throwing getter) goes to the slow path, which
+ * validates it properly.
+ */
+function liveSignal(options: unknown): boolean {
+  try {
+    if (typeof options !== 'object' || options === null) return false;
+    const signal = (options as CallOptions).signal;
+    if (signal === undefined) return !Array.isArray(options);
+    return signal instanceof AbortSignal && !signal.aborted;
+  } catch {
+    return false;
+  }
+}
+
+/** A jitter sample from `random` in [0, 1]; 0 when it throws or returns no finite number. */
+export function sample(random: (() => number) | undefined): number {
+  if (random === undefined) return Math.random();
+  try {
+    const value = random();
+    return typeof value === 'number' && Number.isFinite(value)
+      ? Math.min(Math.max(value, 0), 1)
+      : 0;
+  } catch {
+    return 0;
+  }
+}
 
 function matches<T>(credential: Credential<T>, rejected: T | Credential<T>): boolean {
   if (rejected === credential || Object.is(rejected, credential.value)) return true;

@@ -14,6 +14,8 @@ interface AbortSignal {
 
 declare var AbortSignal: {
   prototype: AbortSignal;
+  /** Not constructible (`new AbortSignal()` throws); declared so `instanceof` type-checks. */
+  new (): AbortSignal;
 };
 
 interface AbortController {

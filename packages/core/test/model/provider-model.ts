@@ -84,6 +84,10 @@ interface Breaker {
   failures: number;
   openedAt: number;
   probe: string | null;
+  /** The key whose half-open probe failed last (cleared by a success). */
+  lastProber: string | null;
+  /** Another key than the last prober was refused since the last probe was admitted. */
+  othersWaiting: boolean;
   lastError: { readonly code: string | null; readonly at: number } | null;
 }
 
@@ -176,7 +180,15 @@ export function initialState(config: ModelConfig, now: number): ModelState {
 }
 
 function freshBreaker(): Breaker {
-  return { state: 'closed', failures: 0, openedAt: 0, probe: null, lastError: null };
+  return {
+    state: 'closed',
+    failures: 0,
+    openedAt: 0,
+    probe: null,
+    lastProber: null,
+    othersWaiting: false,
+    lastError: null,
+  };
 }
 
 function createCell(s: ModelState, key: string): Cell {
@@ -240,21 +252,36 @@ function transition(
   }
 }
 
-/** Asks the key's breaker for a mint. Returns the refusal's retryAfterMs, or null if admitted. */
+/**
+ * Asks the key's breaker for a mint. Returns the refusal's retryAfterMs, or null if admitted.
+ * The probe of a shared breaker proves the issuer, not one key: the key whose probe failed
+ * last stands aside (for up to one more cooldown) when another key was refused meanwhile.
+ */
 function admit(s: ModelState, key: string): number | null {
   const b = breakerOf(s, key);
-  if (b.state === 'half-open' && b.probe !== null && b.probe !== key) return 0;
+  const refuse = (retryAfterMs: number): number => {
+    if (b.lastProber !== null && key !== b.lastProber) b.othersWaiting = true;
+    return retryAfterMs;
+  };
+  if (b.state === 'half-open' && b.probe !== null && b.probe !== key) return refuse(0);
   if (b.state === 'open') {
     if (s.now < b.openedAt) {
       // The wall clock stepped back past the opening: the cooldown restarts from now.
       b.openedAt = s.now;
-      return s.config.cooldownMs;
+      return refuse(s.config.cooldownMs);
     }
     const left = retryAfter(b, s.now, s.config.cooldownMs);
-    if (left > 0) return left;
+    if (left > 0) return refuse(left);
+    const barredUntil = b.openedAt + 2 * s.config.cooldownMs;
+    if (key === b.lastProber && b.othersWaiting && s.now < barredUntil) {
+      return refuse(barredUntil - s.now);
+    }
     transition(s, key, b, 'half-open', b.failures, b.openedAt);
   }
-  if (b.state === 'half-open') b.probe = key;
+  if (b.state === 'half-open') {
+    b.probe = key;
+    b.othersWaiting = false;
+  }
   return null;
 }
 
@@ -398,8 +425,14 @@ export function abortCaller(state: ModelState, index: number): ModelState {
   const s = copy(state);
   const caller = s.callers[index] as CallerRecord;
   caller.aborted = true;
-  if (caller.result === null)
+  if (caller.result === null) {
+    // An aborted waiter is released at once: the flight no longer counts it.
+    const flight = Object.values(s.cells).find(
+      (c) => c.flight?.mintId === caller.pendingOn,
+    )?.flight;
+    if (flight !== undefined && flight !== null) flight.waiters -= 1;
     done(caller, { ok: false, error: 'abort', flightMintId: null, retryAfterMs: null });
+  }
   return s;
 }
 
@@ -491,6 +524,8 @@ function install(
   cell.flight = null;
   const b = breakerOf(s, key);
   if (b.probe === key) b.probe = null;
+  b.lastProber = null;
+  b.othersWaiting = false;
   transition(s, key, b, 'closed', 0, 0);
   const remaining = hasExpiry ? (expiresAt - now) / 1000 : undefined;
   s.events.push(`success ${key} ${flight.reason} took=${now - flight.startedAt} left=${remaining}`);
@@ -514,7 +549,10 @@ function failFlight(s: ModelState, key: string, error: ErrorKind): void {
   cell.flight = null;
   const b = breakerOf(s, key);
   b.lastError = { code: CODES[error], at: s.now };
-  if (b.probe === key) b.probe = null;
+  if (b.probe === key) {
+    if (b.state === 'half-open') b.lastProber = key;
+    b.probe = null;
+  }
   const failures = b.failures + 1;
   if (b.state !== 'closed' || failures >= s.config.failureThreshold) {
     transition(s, key, b, 'open', failures, s.now);
@@ -549,11 +587,23 @@ function closeCell(s: ModelState, key: string): void {
     if (b.state === 'half-open')
       transition(s, key, b, 'open', b.failures, s.now - s.config.cooldownMs);
   }
+  if (b.lastProber === key) {
+    b.lastProber = null;
+    b.othersWaiting = false;
+  }
   cell.cached = null;
   cell.previous = null;
   const flight = cell.flight;
   cell.flight = null;
-  if (flight !== null) s.queued.push({ mintId: flight.mintId, kind: 'closed' });
+  // Closing fails the flight at once: its waiters are settled before any later abort.
+  if (flight !== null) {
+    settleWaiters(s, flight.mintId, {
+      ok: false,
+      error: 'closed',
+      flightMintId: flight.mintId,
+      retryAfterMs: null,
+    });
+  }
 }
 
 /** `close()`: every key, least recently used first. */
