@@ -17,11 +17,15 @@ import { checkObject, invalid, optionalBoolean, optionalFunction } from './valid
  * mints of this package) or `RefreshingProvider<string>` (your own mint's Bearer tokens), or
  * any object with the same two methods (one key of a keyed provider, say).
  */
-export interface AuthFetchProvider<T extends AccessToken | string = AccessToken | string> {
+export interface AuthFetchProvider {
   /** The current token; `createAuthFetch` passes the caller's signal. */
-  get(options?: CallOptions): Promise<T>;
-  /** Drops exactly `rejected` if it is still the cached token; returns whether it did. */
-  invalidate(rejected?: T): boolean;
+  get(options?: CallOptions): Promise<AccessToken | string>;
+  /**
+   * Drops exactly `rejected` if it is still the cached token; returns whether it did.
+   * `createAuthFetch` calls it with the very value `get()` resolved to (typed `never` here so
+   * that any provider's own parameter type fits).
+   */
+  invalidate(rejected: never): boolean;
 }
 
 /** The `fetch` that `createAuthFetch` sends through. */
@@ -83,8 +87,8 @@ const noop = (): void => {};
  * const res = await api('https://billing.example.com/invoices', { signal });
  * ```
  */
-export function createAuthFetch<T extends AccessToken | string>(
-  provider: AuthFetchProvider<T>,
+export function createAuthFetch(
+  provider: AuthFetchProvider,
   options: AuthFetchOptions = {},
 ): AuthFetch {
   const source = checkObject(provider, 'createAuthFetch.provider');
@@ -142,10 +146,10 @@ export function createAuthFetch<T extends AccessToken | string>(
         continue;
       }
       if (action !== 'renew') return response;
-      provider.invalidate(value);
+      provider.invalidate(value as never);
       if (renewals === 0 || !replayable) return response;
       renewals -= 1;
-      let nextValue: T;
+      let nextValue: AccessToken | string;
       let next: PresentableToken;
       try {
         nextValue = await provider.get(call);

@@ -340,10 +340,10 @@ describe('401 answers', () => {
   ])('retries a request with %s, sending the same body twice', async (_label, body, expected) => {
     const { provider, api } = await harness();
     rs.revoke((await provider.get()).token);
-    const response = await api(`${rs.url}/upload`, {
-      method: 'POST',
-      body: body() as BodyInit | undefined,
-    });
+    const init: RequestInit = { method: 'POST' };
+    const value = body();
+    if (value !== undefined) init.body = value;
+    const response = await api(`${rs.url}/upload`, init);
     expect(response.status).toBe(200);
     expect(rs.requests).toHaveLength(2);
     const [first, second] = rs.requests.map((r) => ({
