@@ -3,8 +3,16 @@
  * DPoP-bound token, the key handle that signs its proofs. It never prints the token.
  */
 
-import type { DPoPHandle } from 'oauth4webapi';
 import { REDACTED } from './redact.js';
+
+/**
+ * The DPoP key a token is bound to: oauth4webapi's `DPoPHandle`, which signs the proofs and
+ * remembers each server's last nonce. Opaque apart from the key's JWK thumbprint.
+ */
+export interface DPoPKeyHandle {
+  /** The SHA-256 JWK thumbprint of the public key (the token's `cnf.jkt`). */
+  calculateThumbprint(): Promise<string>;
+}
 
 /** Fields of a new {@link AccessToken}. */
 export interface AccessTokenInit {
@@ -19,7 +27,7 @@ export interface AccessTokenInit {
   /** RFC 8693 `issued_token_type` of a token-exchange answer. */
   issuedTokenType?: string | undefined;
   /** The DPoP key handle the token is bound to (`tokenType` `'DPoP'`). */
-  dpop?: DPoPHandle | undefined;
+  dpop?: DPoPKeyHandle | undefined;
 }
 
 /** JSON and `util.inspect` view of an {@link AccessToken}: everything but the token. */
@@ -61,7 +69,7 @@ export class AccessToken {
   /** RFC 8693 `issued_token_type`, for a token-exchange answer. */
   readonly issuedTokenType: string | undefined;
   /** The DPoP key handle this token is bound to; `undefined` for a Bearer token. */
-  readonly dpop: DPoPHandle | undefined;
+  readonly dpop: DPoPKeyHandle | undefined;
 
   constructor(init: AccessTokenInit) {
     this.#token = init.token;
@@ -123,7 +131,7 @@ export interface PresentableToken {
   readonly token: string;
   /** `'dpop'` when proofs are needed, else `'bearer'`. */
   readonly scheme: 'bearer' | 'dpop';
-  readonly dpop: DPoPHandle | undefined;
+  readonly dpop: DPoPKeyHandle | undefined;
 }
 
 /**
@@ -148,6 +156,6 @@ export function presentableToken(value: unknown): PresentableToken | string {
     return 'a DPoP token without its `dpop` key handle';
   }
   return isDPoP
-    ? { token, scheme: 'dpop', dpop: dpop as DPoPHandle }
+    ? { token, scheme: 'dpop', dpop: dpop as DPoPKeyHandle }
     : { token, scheme: 'bearer', dpop: undefined };
 }

@@ -196,7 +196,7 @@ async function sendWithProof(
 ): Promise<Response> {
   try {
     return await oauth.protectedResourceRequest(token.token, method, url, undefined, null, {
-      DPoP: token.dpop as oauth.DPoPHandle,
+      DPoP: token.dpop as oauth.DPoPHandle, // what the mints put there
       [oauth.allowInsecureRequests]: true, // createAuthFetch has already decided
       [oauth.customFetch]: (_url, built) => sendWith(built.headers),
     });

@@ -8,6 +8,19 @@ import { raceSignal } from '@sluice/core';
 import * as oauth from 'oauth4webapi';
 import { DiscoveryError } from './errors.js';
 
+/**
+ * Authorization-server metadata (RFC 8414): at least `issuer` and, for the mints,
+ * `token_endpoint`; any other field is kept as given.
+ */
+export interface AuthorizationServerMetadata {
+  /** The issuer identifier. */
+  readonly issuer: string;
+  /** The token endpoint's URL. */
+  readonly token_endpoint?: string;
+  /** Any other metadata (`jwks_uri`, `mtls_endpoint_aliases`, ...). */
+  readonly [parameter: string]: unknown;
+}
+
 /** A `fetch` as the package calls it. */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
@@ -34,8 +47,8 @@ export interface MetadataSource {
 const STALE_RETRY_MS = 60_000;
 
 /** Metadata given up front: no request. @internal */
-export function staticMetadata(metadata: oauth.AuthorizationServer): MetadataSource {
-  const frozen = Object.freeze({ ...metadata });
+export function staticMetadata(metadata: AuthorizationServerMetadata): MetadataSource {
+  const frozen = Object.freeze({ ...metadata }) as unknown as oauth.AuthorizationServer;
   const resolved = Promise.resolve(frozen);
   return { get: (signal) => (signal.aborted ? Promise.reject(signal.reason) : resolved) };
 }

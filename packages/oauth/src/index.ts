@@ -11,6 +11,7 @@ export {
   AccessToken,
   type AccessTokenInit,
   type AccessTokenView,
+  type DPoPKeyHandle,
 } from './access-token.js';
 export {
   type AuthFetch,
@@ -21,7 +22,7 @@ export {
 } from './auth-fetch.js';
 export type { ClientAuthMethod, ClientAuthOptions } from './client-auth.js';
 export { type ClientCredentialsMintOptions, clientCredentialsMint } from './client-credentials.js';
-export type { DiscoveryAlgorithm, FetchLike } from './discovery.js';
+export type { AuthorizationServerMetadata, DiscoveryAlgorithm, FetchLike } from './discovery.js';
 export type { DPoPAlgorithm, DPoPOptions } from './dpop.js';
 export {
   DiscoveryError,

@@ -9,6 +9,7 @@ import * as oauth from 'oauth4webapi';
 import { AccessToken } from './access-token.js';
 import { type ClientAuthOptions, resolveClientAuth } from './client-auth.js';
 import {
+  type AuthorizationServerMetadata,
   asCustomFetch,
   createDiscovery,
   type DiscoveryAlgorithm,
@@ -53,7 +54,7 @@ export interface TokenEndpointOptions {
    * discovery request is made.
    * @default none (then `issuer` is required)
    */
-  authorizationServer?: oauth.AuthorizationServer;
+  authorizationServer?: AuthorizationServerMetadata;
   /**
    * Which `.well-known` document to discover: `'oidc'` (`/.well-known/openid-configuration`)
    * or `'oauth2'` (RFC 8414 `/.well-known/oauth-authorization-server`).
@@ -171,7 +172,7 @@ export function resolveTokenEndpoint(value: unknown, fn: string): TokenEndpoint 
     checkString(server.issuer, at('authorizationServer.issuer'));
     const endpoint = checkUrl(server.token_endpoint, at('authorizationServer.token_endpoint'));
     checkHttps(endpoint, at('authorizationServer.token_endpoint'), allowInsecureRequests);
-    metadata = staticMetadata(server as unknown as oauth.AuthorizationServer);
+    metadata = staticMetadata(server as unknown as AuthorizationServerMetadata);
   } else {
     if (options.issuer === undefined) {
       invalid(at('issuer'), 'an issuer URL (or give authorizationServer)', undefined);
