@@ -145,6 +145,87 @@ for (const specifier of ['${name}/internal/timers', '${name}/internal/timers.js'
 console.log(JSON.stringify(results));
 `;
 
+// @sluice/oauth against a loopback token endpoint and resource server, from ESM or CJS.
+const oauthConsumerBody = (kind) => `
+const requests = [];
+let issued = 0;
+const server = http.createServer((req, res) => {
+  let body = '';
+  req.on('data', (chunk) => { body += chunk; });
+  req.on('end', () => {
+    if (req.url === '/token') {
+      const expected = 'Basic ' + Buffer.from('packedclient:packedsecret').toString('base64');
+      if (req.headers.authorization !== expected) {
+        res.writeHead(401, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'invalid_client' }));
+        return;
+      }
+      issued += 1;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ access_token: 'token-' + issued, token_type: 'Bearer', expires_in: 300 }));
+      return;
+    }
+    requests.push(req.headers.authorization);
+    if (req.headers.authorization === 'Bearer token-1') {
+      res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' });
+      res.end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end('resource for ' + req.headers.authorization);
+  });
+});
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const base = 'http://127.0.0.1:' + server.address().port;
+const options = (clientSecret) => ({
+  authorizationServer: { issuer: base, token_endpoint: base + '/token' },
+  clientId: 'packedclient',
+  clientAuth: { method: 'client_secret_basic', clientSecret },
+  allowInsecureRequests: true,
+});
+try {
+  const tokens = await core.createRefreshingProvider({ mint: oauth.clientCredentialsMint(options('packedsecret')) });
+  const api = oauth.createAuthFetch(tokens, { allowInsecureRequests: true });
+  const response = await api(base + '/resource');
+  const text = await response.text();
+  tokens.close();
+  if (response.status !== 200 || text !== 'resource for Bearer token-2' || requests.length !== 2) {
+    throw new Error('${kind} createAuthFetch got ' + response.status + ' ' + JSON.stringify(text) + ' after ' + requests.length + ' request(s)');
+  }
+  let error;
+  try {
+    await oauth.clientCredentialsMint(options('wrong'))({ signal: AbortSignal.timeout(5000), reason: 'initial' });
+  } catch (caught) {
+    error = caught;
+  }
+  if (!(error instanceof core.SluiceError) || !oauth.isOAuthError(error, 'SLUICE_OAUTH_TOKEN_ENDPOINT') || error.status !== 401) {
+    throw new Error('${kind}: a refused mint should be a TokenEndpointError of the same core: ' + error);
+  }
+  if (JSON.stringify(tokens).includes('token-')) throw new Error('${kind}: a snapshot shows a token');
+} finally {
+  server.close();
+}
+console.log('${kind} ok');
+`;
+
+const oauthEsmConsumer = () => `
+import http from 'node:http';
+import * as core from '@sluice/core';
+import * as oauth from '@sluice/oauth';
+${oauthConsumerBody('esm')}`;
+
+const oauthCjsConsumer = () => `
+const http = require('node:http');
+const core = require('@sluice/core');
+const oauth = require('@sluice/oauth');
+(async () => {
+${oauthConsumerBody('cjs')}
+})().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
+`;
+
 /**
  * Packs one package and checks the tarball's contents.
  * @returns {{ name: string, tarballPath: string } | undefined}
@@ -196,7 +277,8 @@ function packPackage(dir, packDir) {
 function installTarballs(project, tarballPaths) {
   run('npm', ['init', '-y'], project);
   const flags = ['--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error'];
-  // Offline first: @sluice/core has no dependencies, so nothing needs the registry.
+  // Offline first: core and tls need nothing from the registry; @sluice/oauth's oauth4webapi
+  // (peer) and async-mutex come from npm's cache when there, else from the registry.
   let installed = attempt('npm', ['install', ...flags, '--offline', ...tarballPaths], project);
   if (!installed.ok) {
     console.log('  (offline install failed, retrying online)');
@@ -217,6 +299,9 @@ function checkConsumer(project, name) {
   if (name === '@sluice/core') {
     writeFileSync(join(project, `${slug}.mjs`), esmConsumer(name));
     writeFileSync(join(project, `${slug}.cjs`), cjsConsumer(name));
+  } else if (name === '@sluice/oauth') {
+    writeFileSync(join(project, `${slug}.mjs`), oauthEsmConsumer());
+    writeFileSync(join(project, `${slug}.cjs`), oauthCjsConsumer());
   } else {
     // Adapters: both entry points load and export something.
     const probe = (load, kind) =>
@@ -226,16 +311,20 @@ function checkConsumer(project, name) {
   }
   writeFileSync(join(project, `${slug}-deep.mjs`), deepImportProbe(name));
 
+  const what = {
+    '@sluice/core': ' + provider.get()',
+    '@sluice/oauth': ' + mint + createAuthFetch with a 401 retry',
+  };
   const esm = attempt(process.execPath, [`./${slug}.mjs`], project);
   check(
     esm.ok && esm.output.includes('esm ok'),
-    `${name}: ESM import${name === '@sluice/core' ? ' + provider.get()' : ''} works`,
+    `${name}: ESM import${what[name] ?? ''} works`,
     esm.output,
   );
   const cjs = attempt(process.execPath, [`./${slug}.cjs`], project);
   check(
     cjs.ok && cjs.output.includes('cjs ok'),
-    `${name}: CJS require${name === '@sluice/core' ? ' + provider.get()' : ''} works`,
+    `${name}: CJS require${what[name] ?? ''} works`,
     cjs.output,
   );
 
@@ -249,6 +338,52 @@ function checkConsumer(project, name) {
       esmCode !== 'resolved' && cjsCode !== 'resolved',
       `${specifier} is not resolvable`,
       `import: ${esmCode}, require: ${cjsCode}`,
+    );
+  }
+}
+
+/**
+ * Compiles a CommonJS (.cts) and an ES module (.mts) TypeScript consumer of every installed
+ * package with the repository's TypeScript, `module: node16` and full library checking: a
+ * declaration file that `import`s an ESM-only package from its CJS types fails here.
+ */
+function checkTypes(project, names) {
+  console.log('\ntypes');
+  const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+  if (!existsSync(tsc)) {
+    check(false, 'TypeScript found for the types check', tsc);
+    return;
+  }
+  const imports = names
+    .map((name, i) => `import * as p${i} from '${name}';\nexport const k${i} = Object.keys(p${i});`)
+    .join('\n');
+  writeFileSync(join(project, 'types-consumer.cts'), `${imports}\n`);
+  writeFileSync(join(project, 'types-consumer.mts'), `${imports}\n`);
+  const args = [
+    tsc,
+    '--module',
+    'node16',
+    '--moduleResolution',
+    'node16',
+    '--target',
+    'es2022',
+    '--lib',
+    'es2022,dom,esnext.disposable',
+    '--types',
+    'node',
+    '--typeRoots',
+    join(repoRoot, 'node_modules', '@types'),
+    '--strict',
+    '--noEmit',
+    '--skipLibCheck',
+    'false',
+  ];
+  for (const file of ['types-consumer.cts', 'types-consumer.mts']) {
+    const compiled = attempt(process.execPath, [...args, file], project);
+    check(
+      compiled.ok,
+      `types of ${names.length} package(s) compile for a ${file.endsWith('.cts') ? 'CommonJS' : 'ES module'} consumer (node16)`,
+      compiled.output,
     );
   }
 }
@@ -281,6 +416,10 @@ try {
       )
     ) {
       for (const { name } of ready) checkConsumer(project, name);
+      checkTypes(
+        project,
+        ready.map((entry) => entry.name),
+      );
     }
   }
 } finally {
