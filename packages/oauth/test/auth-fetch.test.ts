@@ -5,6 +5,7 @@
  */
 
 import {
+  createKeyedProvider,
   createRefreshingProvider,
   type InvalidateRefusedEvent,
   type MintReason,
@@ -210,6 +211,39 @@ describe('presenting the token', () => {
     ],
   ])('rejects a bad %s with InvalidOptionError', (option, build) => {
     expect(build).toThrow(expect.objectContaining({ code: 'SLUICE_INVALID_OPTION', option }));
+  });
+});
+
+describe('providers', () => {
+  it('works over one key of a keyed provider, invalidating only that key', async () => {
+    const mint = clientCredentialsMint({
+      issuer: as.issuer,
+      clientId: as.basic.clientId,
+      clientAuth: { method: 'client_secret_basic', clientSecret: as.basic.clientSecret },
+      resource: API,
+      allowInsecureRequests: true,
+    });
+    const keyed = createKeyedProvider<string, AccessToken>({
+      mint: (_tenant, context) => mint(context),
+    });
+    try {
+      const tenant = (key: string) =>
+        createAuthFetch(
+          {
+            get: (options) => keyed.get(key, options),
+            invalidate: (rejected: AccessToken) => keyed.invalidate(key, rejected),
+          },
+          { allowInsecureRequests: true },
+        );
+      const a = await keyed.get('tenant-a');
+      const b = await keyed.get('tenant-b');
+      rs.revoke(a.token);
+      expect((await tenant('tenant-a')(`${rs.url}/a`)).status).toBe(200);
+      expect((await keyed.get('tenant-a')).token).not.toBe(a.token);
+      expect(await keyed.get('tenant-b')).toBe(b);
+    } finally {
+      keyed.close();
+    }
   });
 });
 
@@ -443,6 +477,25 @@ describe('DPoP nonces of the resource server', () => {
     expect(response.status).toBe(200);
     expect(rs.requests.map((r) => r.token === old.token)).toEqual([true, false, false]);
     expect(mints).toEqual(['initial', 'invalidated']);
+  });
+
+  it('uses a nonce the resource server sends on a 200 for the next request', async () => {
+    const { api } = await harness({ dpop: true });
+    rs.requireNonce(true);
+    rs.rotateNonce();
+    let next = '';
+    rs.behave(async (_request, validate) => {
+      const answer = await validate();
+      if (answer.status !== 200) return answer;
+      next = rs.rotateNonce(); // a fresh nonce with every success
+      return { ...answer, headers: { ...answer.headers, 'dpop-nonce': next } };
+    });
+    await api(`${rs.url}/x`); // nonce demanded, resent, 200 with the next nonce
+    const sent = next;
+    rs.requests.length = 0;
+    expect((await api(`${rs.url}/y`)).status).toBe(200);
+    expect(rs.requests).toHaveLength(1);
+    expect(rs.requests[0]?.proofClaims?.nonce).toBe(sent);
   });
 
   it('returns a second use_dpop_nonce answer: one resend only', async () => {
