@@ -32,10 +32,15 @@ export interface AccessTokenInit {
 
 /** JSON and `util.inspect` view of an {@link AccessToken}: everything but the token. */
 export interface AccessTokenView {
+  /** Always `'[redacted]'`. */
   readonly token: typeof REDACTED;
+  /** As {@link AccessToken.tokenType}. */
   readonly tokenType: string;
+  /** As {@link AccessToken.scope}. */
   readonly scope: string | undefined;
+  /** As {@link AccessToken.expiresAt}, epoch ms. */
   readonly expiresAt: number | undefined;
+  /** As {@link AccessToken.issuedTokenType}. */
   readonly issuedTokenType: string | undefined;
 }
 

@@ -6,6 +6,36 @@
 import * as oauth from 'oauth4webapi';
 import { checkObject, checkSecret, invalid, optionalString } from './validate.js';
 
+/** Client authentication with a shared secret. */
+export interface ClientSecretAuth {
+  /**
+   * `client_secret_basic` (HTTP Basic), `client_secret_post` (in the form body) or
+   * `client_secret_jwt` (an HS256 assertion signed with the secret, which never travels).
+   */
+  readonly method: 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt';
+  /** The client secret. Never printed. */
+  readonly clientSecret: string;
+}
+
+/** Client authentication with a JWT assertion signed by the client's private key (RFC 7523). */
+export interface PrivateKeyJwtAuth {
+  /** `private_key_jwt`. */
+  readonly method: 'private_key_jwt';
+  /** The client's private signing key (a WebCrypto `CryptoKey`, e.g. from `crypto.subtle.importKey`). */
+  readonly privateKey: CryptoKey;
+  /**
+   * The `kid` header of the assertions, when the server needs it to pick the public key.
+   * @default none
+   */
+  readonly keyId?: string;
+}
+
+/** No client authentication: a public client (`client_id` in the body). */
+export interface NoClientAuth {
+  /** `none`. */
+  readonly method: 'none';
+}
+
 /**
  * How the client authenticates at the token endpoint. The server must have the client
  * registered with the same `token_endpoint_auth_method`.
@@ -20,18 +50,7 @@ import { checkObject, checkSecret, invalid, optionalString } from './validate.js
  *
  * Secrets are kept in the mint's closure only: never in errors, events or snapshots.
  */
-export type ClientAuthOptions =
-  | { readonly method: 'client_secret_basic'; readonly clientSecret: string }
-  | { readonly method: 'client_secret_post'; readonly clientSecret: string }
-  | { readonly method: 'client_secret_jwt'; readonly clientSecret: string }
-  | {
-      readonly method: 'private_key_jwt';
-      /** The client's private signing key (a WebCrypto `CryptoKey`, e.g. from `crypto.subtle.importKey`). */
-      readonly privateKey: CryptoKey;
-      /** The `kid` header of the assertions, when the server needs it to pick the public key. @default none */
-      readonly keyId?: string;
-    }
-  | { readonly method: 'none' };
+export type ClientAuthOptions = ClientSecretAuth | PrivateKeyJwtAuth | NoClientAuth;
 
 /** The method names of {@link ClientAuthOptions}. */
 export type ClientAuthMethod = ClientAuthOptions['method'];

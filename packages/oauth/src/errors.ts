@@ -203,11 +203,17 @@ export class UnsupportedTokenError extends OAuthError {
 
 /** The error class behind each code, so {@link isOAuthError} narrows to its fields. */
 export interface OAuthErrorByCode {
+  /** {@inheritDoc TokenEndpointError} */
   SLUICE_OAUTH_TOKEN_ENDPOINT: TokenEndpointError;
+  /** {@inheritDoc InvalidTokenResponseError} */
   SLUICE_OAUTH_INVALID_TOKEN_RESPONSE: InvalidTokenResponseError;
+  /** {@inheritDoc DiscoveryError} */
   SLUICE_OAUTH_DISCOVERY: DiscoveryError;
+  /** {@inheritDoc RotationHookError} */
   SLUICE_OAUTH_ROTATION_HOOK: RotationHookError;
+  /** {@inheritDoc InsecureRequestError} */
   SLUICE_OAUTH_INSECURE_REQUEST: InsecureRequestError;
+  /** {@inheritDoc UnsupportedTokenError} */
   SLUICE_OAUTH_UNSUPPORTED_TOKEN: UnsupportedTokenError;
 }
 

@@ -20,7 +20,13 @@ export {
   createAuthFetch,
   type FetchFunction,
 } from './auth-fetch.js';
-export type { ClientAuthMethod, ClientAuthOptions } from './client-auth.js';
+export type {
+  ClientAuthMethod,
+  ClientAuthOptions,
+  ClientSecretAuth,
+  NoClientAuth,
+  PrivateKeyJwtAuth,
+} from './client-auth.js';
 export { type ClientCredentialsMintOptions, clientCredentialsMint } from './client-credentials.js';
 export type { AuthorizationServerMetadata, DiscoveryAlgorithm, FetchLike } from './discovery.js';
 export type { DPoPAlgorithm, DPoPOptions } from './dpop.js';
@@ -40,6 +46,7 @@ export {
 } from './errors.js';
 export {
   decodeJwtTimes,
+  type JwtTimes,
   type LifetimeInput,
   type LifetimeSource,
   type TokenLifetime,
@@ -55,6 +62,7 @@ export {
   TOKEN_EXCHANGE_GRANT_TYPE,
   TOKEN_TYPES,
   type TokenExchangeMintOptions,
+  type TokenHolder,
   type TokenSource,
   tokenExchangeMint,
 } from './token-exchange.js';

@@ -24,7 +24,16 @@ export type LifetimeSource = 'expires_in' | 'jwt-exp' | 'fallback' | 'none';
 export interface TokenLifetime {
   /** Epoch ms at which the token stops being served; `undefined`: never expires. */
   readonly expiresAt: number | undefined;
+  /** Which rule decided. */
   readonly source: LifetimeSource;
+}
+
+/** The time claims {@link decodeJwtTimes} reads, in epoch seconds. */
+export interface JwtTimes {
+  /** The `exp` claim: when the token expires. */
+  readonly exp: number;
+  /** The `iat` claim: when it was issued, when present. */
+  readonly iat?: number;
 }
 
 /**
@@ -42,6 +51,17 @@ export interface TokenLifetime {
  * than twice the skew is still used for a while. An `exp` already in the past is returned as
  * it is (the provider then rejects it with `MintedCredentialExpiredError`, which points at
  * the clocks).
+ *
+ * @example
+ * ```ts
+ * tokenExpiresAt({
+ *   expiresInSeconds: 3600,
+ *   accessToken: body.access_token,
+ *   fallbackLifetimeSeconds: undefined,
+ *   skewSeconds: 30,
+ *   now: Date.now(),
+ * }); // { expiresAt: now + 3_570_000, source: 'expires_in' }
+ * ```
  */
 export function tokenExpiresAt(input: LifetimeInput): TokenLifetime {
   const decided = decide(input);
@@ -90,8 +110,13 @@ const MAX_PAYLOAD_CHARS = 64 * 1024;
  * The `exp` (and `iat`) claims of a compact JWS, decoded WITHOUT verifying anything: for
  * scheduling only. `undefined` when the token is not a three-part JWS with a JSON payload
  * holding a finite numeric `exp` (opaque tokens, JWEs, garbage). Never throws.
+ *
+ * @example
+ * ```ts
+ * const times = decodeJwtTimes(accessToken); // { exp: 1767225600, iat: 1767222000 } or undefined
+ * ```
  */
-export function decodeJwtTimes(token: string): { exp: number; iat?: number } | undefined {
+export function decodeJwtTimes(token: string): JwtTimes | undefined {
   const parts = token.split('.');
   if (parts.length !== 3) return undefined;
   const payload = parts[1] as string;

@@ -16,16 +16,28 @@ import { invalid, optionalString, optionalStrings } from './validate.js';
 
 /** The token type URNs of RFC 8693 section 3. */
 export const TOKEN_TYPES = Object.freeze({
+  /** An OAuth 2.0 access token. */
   accessToken: 'urn:ietf:params:oauth:token-type:access_token',
+  /** An OAuth 2.0 refresh token. */
   refreshToken: 'urn:ietf:params:oauth:token-type:refresh_token',
+  /** An OpenID Connect ID token. */
   idToken: 'urn:ietf:params:oauth:token-type:id_token',
+  /** A JWT (RFC 7519). */
   jwt: 'urn:ietf:params:oauth:token-type:jwt',
+  /** A base64url-encoded SAML 1.1 assertion. */
   saml1: 'urn:ietf:params:oauth:token-type:saml1',
+  /** A base64url-encoded SAML 2.0 assertion. */
   saml2: 'urn:ietf:params:oauth:token-type:saml2',
 } as const);
 
 /** The grant type of RFC 8693. */
 export const TOKEN_EXCHANGE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+
+/** Anything holding a token, such as an {@link AccessToken}. */
+export interface TokenHolder {
+  /** The token. */
+  readonly token: string;
+}
 
 /**
  * A token to send: the token itself, or a function of the mint's context returning it (or
@@ -36,7 +48,7 @@ export type TokenSource =
   | string
   | ((
       context: MintContext<AccessToken>,
-    ) => string | { readonly token: string } | PromiseLike<string | { readonly token: string }>);
+    ) => string | TokenHolder | PromiseLike<string | TokenHolder>);
 
 /** Options of {@link tokenExchangeMint}. */
 export interface TokenExchangeMintOptions extends TokenEndpointOptions {
