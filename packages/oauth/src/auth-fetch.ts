@@ -63,7 +63,7 @@ const noop = (): void => {};
  *    `DPoP` header of the caller is replaced.
  * 2. A 401 whose challenge has `error="use_dpop_nonce"` and a `DPoP-Nonce` header (DPoP
  *    tokens only) is resent with the same token and a proof carrying the nonce: once per
- *    call.
+ *    call, and only if the body can be replayed (see 3); the nonce is remembered either way.
  * 3. A 401 with `error="invalid_token"`, or with no error (no `WWW-Authenticate` at all
  *    included): `invalidate(thatToken)`, which drops it only if the provider still holds it
  *    (late 401s for a replaced token cost nothing). Then, if the body can be replayed (none,
@@ -140,7 +140,7 @@ export function createAuthFetch(
     for (;;) {
       const response = await send(token);
       const action = decide(response, token);
-      if (action === 'nonce' && nonceResends > 0) {
+      if (action === 'nonce' && nonceResends > 0 && replayable) {
         nonceResends -= 1;
         discard(response);
         continue;

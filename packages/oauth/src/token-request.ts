@@ -4,7 +4,7 @@
  * error mapping, and the lifetime rules that turn the answer into a credential).
  */
 
-import { type Credential, raceSignal } from '@sluice/core';
+import { type Credential, InvalidClockError, raceSignal } from '@sluice/core';
 import * as oauth from 'oauth4webapi';
 import { AccessToken } from './access-token.js';
 import { type ClientAuthOptions, resolveClientAuth } from './client-auth.js';
@@ -347,7 +347,7 @@ function toCredential(
     accessToken: body.access_token,
     fallbackLifetimeSeconds: endpoint.fallbackLifetimeSeconds,
     skewSeconds: endpoint.skewSeconds,
-    now: endpoint.now(),
+    now: readClock(endpoint.now),
   });
   const issued = body.issued_token_type;
   const value = new AccessToken({
@@ -359,4 +359,20 @@ function toCredential(
     dpop: body.token_type.toLowerCase() === 'dpop' ? dpop : undefined,
   });
   return expiresAt === undefined ? { value } : { value, expiresAt };
+}
+
+/** The `now` option's reading; a clock that throws or lies fails the mint with `InvalidClockError`. */
+function readClock(now: () => number): number {
+  let value: unknown;
+  try {
+    value = now();
+  } catch (error) {
+    throw new InvalidClockError('threw', { cause: error });
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new InvalidClockError(
+      `returned ${typeof value === 'number' ? String(value) : `a ${typeof value}`}`,
+    );
+  }
+  return value;
 }

@@ -498,6 +498,28 @@ describe('DPoP nonces of the resource server', () => {
     expect(rs.requests[0]?.proofClaims?.nonce).toBe(sent);
   });
 
+  it('does not resend a stream body for a nonce, and remembers the nonce for the next call', async () => {
+    const { api, mints } = await harness({ dpop: true });
+    rs.requireNonce(true);
+    const nonce = rs.rotateNonce();
+    const stream = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('once'));
+        controller.close();
+      },
+    });
+    const response = await api(`${rs.url}/s`, {
+      method: 'POST',
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
+    expect(response.status).toBe(401);
+    expect(rs.requests).toHaveLength(1);
+    expect((await api(`${rs.url}/t`)).status).toBe(200);
+    expect(rs.requests[1]?.proofClaims?.nonce).toBe(nonce);
+    expect(mints).toEqual(['initial']);
+  });
+
   it('returns a second use_dpop_nonce answer: one resend only', async () => {
     const { api, mints } = await harness({ dpop: true });
     let n = 0;

@@ -220,6 +220,25 @@ describe('lifetime from the answer', () => {
   });
 });
 
+describe('the clock', () => {
+  it.each([
+    ['returns NaN', () => Number.NaN, /returned NaN/],
+    ['returns a string', () => '1700000000000' as unknown as number, /returned a string/],
+    [
+      'throws',
+      () => {
+        throw new Error('clock broken');
+      },
+      /threw/,
+    ],
+  ])('fails the mint with InvalidClockError when it %s', async (_label, now, message) => {
+    server.script(() => json(200, { access_token: 'a', token_type: 'Bearer', expires_in: 60 }));
+    const error = await rejection(clientCredentialsMint(mintOptions({ now }))(context()));
+    expect(error).toMatchObject({ code: 'SLUICE_INVALID_CLOCK' });
+    expect((error as Error).message).toMatch(message);
+  });
+});
+
 describe('discovery failures', () => {
   const discovered = (
     overrides: Partial<ClientCredentialsMintOptions> = {},
