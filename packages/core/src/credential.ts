@@ -28,7 +28,9 @@ export interface ExpiresInOptions {
    */
   now?: () => number;
   /**
-   * Subtracted from the lifetime to absorb network latency and clock skew, in seconds.
+   * Subtracted from the lifetime to absorb network latency and clock skew, in seconds. It
+   * never takes more than half of the lifetime: a token shorter-lived than twice the skew
+   * keeps half its life rather than arriving already expired.
    * @default 0
    */
   skewSeconds?: number;
@@ -68,7 +70,9 @@ export function credentialFromExpiresIn<T>(
     throw new InvalidOptionError('skewSeconds', 'a finite number of seconds >= 0', skew);
   }
   const now = options.now === undefined ? Date.now() : options.now();
-  return { value, expiresAt: now + Math.max(0, expiresInSeconds - skew) * 1000 };
+  // The skew never eats more than half the lifetime (an expires_in of 0 stays 0).
+  const lifetimeSeconds = expiresInSeconds - Math.min(skew, expiresInSeconds / 2);
+  return { value, expiresAt: now + lifetimeSeconds * 1000 };
 }
 
 /**
@@ -111,4 +115,21 @@ export function checkMintedCredential<T>(
  */
 export function remainingMs(credential: Credential<unknown>, now: number): number | undefined {
   return credential.expiresAt === undefined ? undefined : credential.expiresAt - now;
+}
+
+/**
+ * Whether `rejected` (a value, or a credential) names `credential`: the same object, or the
+ * same value by `Object.is`. Used by `invalidate(rejected)`. @internal
+ */
+export function isSameCredential<T>(
+  credential: Credential<T>,
+  rejected: T | Credential<T>,
+): boolean {
+  if (rejected === credential || Object.is(rejected, credential.value)) return true;
+  return (
+    typeof rejected === 'object' &&
+    rejected !== null &&
+    'value' in rejected &&
+    Object.is((rejected as Credential<T>).value, credential.value)
+  );
 }

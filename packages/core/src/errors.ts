@@ -112,7 +112,9 @@ export class MintedCredentialExpiredError extends SluiceError {
   constructor(expiresAt: number, now: number, options?: { name?: string }) {
     super(
       'SLUICE_MINTED_CREDENTIAL_EXPIRED',
-      `${label(options?.name)}mint returned a credential that expired ${now - expiresAt} ms ago (expiresAt ${expiresAt}, now ${now}); check the issuer's clock and the expires_in conversion`,
+      expiresAt === now
+        ? `${label(options?.name)}mint returned a credential with no lifetime left (expiresAt ${expiresAt} is now): the issuer answered an expires_in of 0, or the mint set expiresAt to the current time`
+        : `${label(options?.name)}mint returned a credential that expired ${now - expiresAt} ms ago (expiresAt ${expiresAt}, now ${now}); check the issuer's clock and the expires_in conversion (seconds, not milliseconds)`,
     );
     this.expiresAt = expiresAt;
     this.now = now;

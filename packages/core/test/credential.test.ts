@@ -28,6 +28,17 @@ describe('credentialFromExpiresIn', () => {
     });
   });
 
+  it('never lets the skew take more than half the lifetime', () => {
+    // expires_in 30 with a 60 s skew: half of 30 s is kept, not an already expired token.
+    expect(credentialFromExpiresIn('t', 30, { now: () => 0, skewSeconds: 60 }).expiresAt).toBe(
+      15_000,
+    );
+    expect(credentialFromExpiresIn('t', 30, { now: () => 0, skewSeconds: 15 }).expiresAt).toBe(
+      15_000,
+    );
+    expect(credentialFromExpiresIn('t', 0, { now: () => 0, skewSeconds: 5 }).expiresAt).toBe(0);
+  });
+
   it('a missing expires_in means the credential never expires', () => {
     expect(credentialFromExpiresIn('t', undefined)).toEqual({ value: 't' });
   });

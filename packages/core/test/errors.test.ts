@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   BreakerOpenError,
+  InvalidClockError,
   InvalidCredentialError,
   InvalidOptionError,
   isSluiceError,
+  KeysBusyError,
   MaxWaitError,
   MintedCredentialExpiredError,
   MintTimeoutError,
@@ -77,6 +79,34 @@ describe('errors', () => {
     );
     expect(error.message).not.toContain('eyJ');
     expect(error.message).toContain('a string of length 27');
+  });
+
+  it('never echoes a long bigint option value in full, by the same rule as strings', () => {
+    const secret = 123456789012345678901234567890n;
+    const error = new InvalidOptionError('maxKeys', 'an integer', secret);
+    expect(error.message).not.toContain('1234567890');
+    expect(error.message).toContain('a bigint of 30 digits');
+    expect(new InvalidOptionError('maxKeys', 'an integer', 5n).message).toContain('received 5n');
+  });
+
+  it('InvalidClockError says what the clock did; KeysBusyError names maxKeys', () => {
+    const threw = new Error('clock broke');
+    const error = new InvalidClockError('threw', { cause: threw, name: 'billing' });
+    expect(error.code).toBe('SLUICE_INVALID_CLOCK');
+    expect(error.cause).toBe(threw);
+    expect(error.message).toBe(
+      '[billing] the clock (`now` option) threw; expected a finite number of epoch milliseconds',
+    );
+    const busy = new KeysBusyError(3);
+    expect(busy.code).toBe('SLUICE_KEYS_BUSY');
+    expect(busy.maxKeys).toBe(3);
+    expect(isSluiceError(busy, 'SLUICE_KEYS_BUSY')).toBe(true);
+  });
+
+  it('MintedCredentialExpiredError tells a zero lifetime from a clock or unit problem', () => {
+    expect(new MintedCredentialExpiredError(1_000, 1_000).message).toContain('no lifetime left');
+    expect(new MintedCredentialExpiredError(1_000, 1_000).message).not.toContain('ago');
+    expect(new MintedCredentialExpiredError(1_000, 6_000).message).toContain('expired 5000 ms ago');
   });
 
   it('BreakerOpenError says when to retry', () => {

@@ -482,3 +482,50 @@ describe('keyed provider: enumeration for metric backends', () => {
     ]);
   });
 });
+
+describe('keyed provider: the shared probe proves the issuer, not one bad name', () => {
+  it("'shared': a key whose probe failed stands aside for one cooldown when another key waits", async () => {
+    const { provider, calls, resolve, reject } = keyed({
+      breakerScope: 'shared',
+      breaker: { failureThreshold: 1, cooldownMs: 1_000 },
+    });
+    const refusal = new Error('name refused by the CA');
+    // The issuer is fine, but it refuses one name forever.
+    const bad = settle(provider.get('bad'));
+    reject('bad', refusal);
+    await bad; // the shared breaker opens
+    await clock.tickAsync(1_000);
+    const probe = settle(provider.get('bad')); // the bad name wins the first probe
+    reject('bad', refusal);
+    await probe; // re-opened for a cooldown
+    const good = await settle(provider.get('good')); // refused meanwhile: it waits for a probe
+    expect(good).toMatchObject({ ok: false, error: { code: 'SLUICE_BREAKER_OPEN' } });
+    await clock.tickAsync(1_000);
+    // The bad name asks first again, but stands aside: the waiting key gets the probe.
+    expect(await settle(provider.get('bad'))).toMatchObject({
+      ok: false,
+      error: { code: 'SLUICE_BREAKER_OPEN', retryAfterMs: 1_000 },
+    });
+    const goodProbe = provider.get('good');
+    resolve('good');
+    expect(await goodProbe).toBe('good-token');
+    expect(provider.snapshot('good')?.breaker.state).toBe('closed');
+    expect(calls.map((c) => c.key)).toEqual(['bad', 'bad', 'good']);
+    provider.close();
+  });
+
+  it("'shared': with nobody else waiting, the last prober probes again after the cooldown", async () => {
+    const { provider, calls, reject } = keyed({
+      breakerScope: 'shared',
+      breaker: { failureThreshold: 1, cooldownMs: 1_000 },
+    });
+    for (let round = 0; round < 3; round++) {
+      const outcome = settle(provider.get('only'));
+      reject('only', new Error('down'));
+      await outcome;
+      await clock.tickAsync(1_000);
+    }
+    expect(calls).toHaveLength(3);
+    provider.close();
+  });
+});

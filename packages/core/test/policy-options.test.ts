@@ -40,6 +40,12 @@ describe('policy options', () => {
     ['now', { now: 5 }],
     ['random', { random: 'Math.random' }],
     ['reporter', { reporter: 'console' }],
+    ['reporter', { reporter: [() => {}] }],
+    ['reporter.onRefreshStart', { reporter: { onRefreshStart: 'log' } }],
+    ['reporter.onKeyDropped', { reporter: { onKeyDropped: {} } }],
+    ['breaker', { breaker: [5, 60_000] }],
+    ['timers', { timers: [] }],
+    ['timers.setTimeout', { timers: { clearTimeout: () => {} } }],
     ['name', { name: 7 }],
   ])('rejects a bad %s with InvalidOptionError naming it', (option, bad) => {
     try {

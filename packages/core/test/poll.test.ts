@@ -374,6 +374,9 @@ describe('poll: options', () => {
     ['maxWaitMs', Number.POSITIVE_INFINITY],
     ['maxWaitMs', 2 ** 31],
     ['signal', {}],
+    ['signal', { aborted: false, addEventListener: () => {} }], // no removeEventListener
+    ['signal', null],
+    ['timers', null],
     ['now', 'Date.now'],
     ['random', 0.5],
   ];
@@ -394,6 +397,39 @@ describe('poll: options', () => {
   it('rejects an attempt that is not a function naming poll.attempt', async () => {
     const error = await poll('fetch' as never).catch((e: unknown) => e);
     expect((error as InvalidOptionError).option).toBe('poll.attempt');
+  });
+
+  it('rejects with InvalidClockError when now() throws or returns no finite number, at any reading', async () => {
+    for (const now of [() => Number.NaN, () => '1700000000000' as unknown as number]) {
+      const { attempt, calls } = scripted();
+      const error = await poll(attempt, { now }).catch((e: unknown) => e);
+      expect((error as { code?: string }).code).toBe('SLUICE_INVALID_CLOCK');
+      expect(calls).toHaveLength(0);
+    }
+    const broke = new Error('clock broke');
+    const error = await poll(scripted().attempt, {
+      now: () => {
+        throw broke;
+      },
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'SLUICE_INVALID_CLOCK', cause: broke });
+  });
+
+  it('schedules its waits and deadline through injected timers', async () => {
+    const delays: number[] = [];
+    const timers = {
+      setTimeout: (callback: () => void, delayMs: number) => {
+        delays.push(delayMs);
+        return globalThis.setTimeout(callback, delayMs);
+      },
+      clearTimeout: (handle: unknown) => globalThis.clearTimeout(handle as never),
+    };
+    const { attempt } = scripted(3);
+    const state = track(poll(attempt, { jitter: 0, maxWaitMs: 60_000, timers }));
+    await clock.tickAsync(20_000);
+    expect(state).toMatchObject({ settled: true, value: 'value 3' });
+    // Each attempt's deadline guard, then the 5 s and 15 s waits between them.
+    expect(delays).toEqual([60_000, 5_000, 55_000, 15_000, 40_000]);
   });
 
   it('rejects naming poll.random when random() returns a value outside [0, 1)', async () => {

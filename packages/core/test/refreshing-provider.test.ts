@@ -772,3 +772,135 @@ describe('cancelling the eager first mint', () => {
     ).rejects.toMatchObject({ code: 'SLUICE_INVALID_OPTION', option: 'signal' });
   });
 });
+
+describe('the mint timeout keeps the process alive only while a caller waits', () => {
+  it('refs the timeout timer when a caller joins, unrefs it when the last one aborts', async () => {
+    const handles: Array<{ refs: string[] }> = [];
+    const timers = {
+      setTimeout: (callback: () => void, delayMs: number) => {
+        const handle = {
+          refs: [] as string[],
+          id: globalThis.setTimeout(callback, delayMs),
+          ref() {
+            this.refs.push('ref');
+          },
+          unref() {
+            this.refs.push('unref');
+          },
+        };
+        handles.push(handle);
+        return handle;
+      },
+      clearTimeout: (handle: unknown) => globalThis.clearTimeout((handle as { id: never }).id),
+    };
+    const { provider, last } = await started({ timers });
+    await clock.tickAsync(0.8 * HOUR);
+    await provider.get(); // a background refresh: nobody waits, the timer stays unref'd
+    const background = handles.at(-1) as { refs: string[] };
+    expect(background.refs).toEqual(['unref']);
+    last().deferred.resolve({ value: 'token-2', expiresAt: Date.now() + 10 * MINUTE });
+    await flush();
+    provider.invalidate();
+    const controller = new AbortController();
+    const waiting = settle(provider.get({ signal: controller.signal }));
+    const awaited = handles.at(-1) as { refs: string[] };
+    expect(awaited.refs).toEqual(['unref', 'ref']); // a caller waits on the deadline
+    controller.abort(new Error('gave up'));
+    await waiting;
+    expect(awaited.refs).toEqual(['unref', 'ref', 'unref']); // nobody waits any more
+    provider.close();
+  });
+});
+
+describe('aborted waiters', () => {
+  it('are released at once: neither snapshot().waiters nor onCoalesced counts them', async () => {
+    const { reporter, of } = recordingReporter();
+    const m = manualMint<string>();
+    const provider = await createRefreshingProvider<string>({ mint: m.mint, lazy: true, reporter });
+    const controllers = Array.from({ length: 5 }, () => new AbortController());
+    const waiting = controllers.map((c) => settle(provider.get({ signal: c.signal })));
+    const plain = provider.get();
+    expect(provider.snapshot().waiters).toBe(6);
+    for (const c of controllers.slice(0, 3)) c.abort(new Error('gave up'));
+    expect(provider.snapshot().waiters).toBe(3);
+    m.last().deferred.resolve({ value: 'token-1', expiresAt: Date.now() + HOUR });
+    expect(await plain).toBe('token-1');
+    const outcomes = await Promise.all(waiting);
+    expect(outcomes.map((o) => o.ok)).toEqual([false, false, false, true, true]);
+    expect(of('coalesced')).toEqual([{ name: 'sluice', reason: 'initial', waiters: 3, ok: true }]);
+    provider.close();
+  });
+});
+
+describe('per-call options are validated', () => {
+  it.each([
+    ['options', null],
+    ['options', 'signal'],
+    ['options', [1]],
+    ['signal', { signal: null }],
+    ['signal', { signal: {} }],
+    ['signal', { signal: 'abort' }],
+    ['signal', { signal: { aborted: false, addEventListener() {} } }],
+  ])(
+    '%s = %j is refused with InvalidOptionError, as a rejection, even with a fresh credential',
+    async (option, bad) => {
+      const { provider } = await started();
+      const calls: Array<() => Promise<unknown>> = [
+        () => provider.get(bad as never),
+        () => provider.getCredential(bad as never),
+        () => provider.refresh(bad as never),
+      ];
+      for (const call of calls) {
+        const result = call();
+        expect(result).toBeInstanceOf(Promise);
+        const outcome = await settle(result);
+        expect(outcome).toMatchObject({
+          ok: false,
+          error: { code: 'SLUICE_INVALID_OPTION', option },
+        });
+      }
+      provider.close();
+    },
+  );
+});
+
+describe('a random() that misbehaves', () => {
+  it('never turns a good mint into a failure: a throwing or non-finite random() samples 0', async () => {
+    for (const random of [
+      () => {
+        throw new Error('no entropy');
+      },
+      () => Number.NaN,
+    ]) {
+      const m = manualMint<string>();
+      const creating = createRefreshingProvider<string>({ mint: m.mint, random, jitter: 0.1 });
+      m.last().deferred.resolve({ value: 'token-1', expiresAt: Date.now() + HOUR });
+      const provider = await creating;
+      expect(provider.snapshot()).toMatchObject({
+        status: 'fresh',
+        refreshDueAt: START + 0.8 * HOUR,
+        lastError: null,
+      });
+      provider.close();
+    }
+  });
+});
+
+describe("schedule: 'timer' never mints in a tight loop", () => {
+  it('with minRefreshIntervalMs 0 and 10 ms credentials, an idle provider mints at most once a second', async () => {
+    let calls = 0;
+    const provider = await createRefreshingProvider<string>({
+      schedule: 'timer',
+      minRefreshIntervalMs: 0,
+      refreshFloorMs: 0,
+      mint: () => {
+        calls += 1;
+        return { value: `token-${calls}`, expiresAt: Date.now() + 10 };
+      },
+    });
+    await clock.tickAsync(10 * 1_000);
+    expect(calls).toBeLessThanOrEqual(11); // the eager mint, then one per second at most
+    expect(calls).toBeGreaterThan(5); // and it does keep refreshing
+    provider.close();
+  });
+});

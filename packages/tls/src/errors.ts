@@ -11,7 +11,8 @@ export type TlsErrorCode =
   | 'SLUICE_TLS_SERVERNAME_INVALID'
   | 'SLUICE_TLS_SERVERNAME_REFUSED'
   | 'SLUICE_TLS_HANDSHAKE_TIMEOUT'
-  | 'SLUICE_TLS_CERTIFICATE_EXPIRED';
+  | 'SLUICE_TLS_CERTIFICATE_EXPIRED'
+  | 'SLUICE_TLS_CERTIFICATE_NOT_YET_VALID';
 
 /**
  * The base of every error `@sluice/tls` raises: a `SluiceError` with a `SLUICE_TLS_` code, so
@@ -101,6 +102,26 @@ export class CertificateExpiredError extends TlsError {
       `the certificate cached for ${servername} expired at ${new Date(notAfter).toISOString()}`,
     );
     this.notAfter = notAfter;
+  }
+}
+
+/**
+ * A certificate whose leaf is not valid yet (its `notBefore` is after the server's clock):
+ * verifying clients would refuse it with `CERT_NOT_YET_VALID`, so it is never served. A
+ * freshly minted one fails the mint (counted by the breaker, reported as a refresh failure);
+ * a cached one (after the clock stepped back) is invalidated so the next handshake mints.
+ */
+export class CertificateNotYetValidError extends TlsError {
+  declare readonly code: 'SLUICE_TLS_CERTIFICATE_NOT_YET_VALID';
+  /** The leaf certificate's `notBefore`, in epoch milliseconds. */
+  readonly notBefore: number;
+
+  constructor(servername: string, notBefore: number) {
+    super(
+      'SLUICE_TLS_CERTIFICATE_NOT_YET_VALID',
+      `the certificate for ${servername} is not valid before ${new Date(notBefore).toISOString()}; check the server's clock and the issuer's`,
+    );
+    this.notBefore = notBefore;
   }
 }
 

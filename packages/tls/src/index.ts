@@ -8,6 +8,7 @@
 
 export {
   CertificateExpiredError,
+  CertificateNotYetValidError,
   HandshakeTimeoutError,
   isTlsError,
   ServernameInvalidError,

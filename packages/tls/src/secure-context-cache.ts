@@ -14,10 +14,12 @@ export interface TlsCertificate {
   readonly cert: string | Buffer;
 }
 
-/** A certificate's built context and the leaf's expiry. */
+/** A certificate's built context and the leaf's validity window. */
 export interface CachedSecureContext {
   /** The context to hand to the handshake. */
   readonly context: SecureContext;
+  /** The leaf certificate's `notBefore`, in epoch milliseconds. */
+  readonly notBefore: number;
   /** The leaf certificate's `notAfter`, in epoch milliseconds. */
   readonly notAfter: number;
 }
@@ -63,8 +65,10 @@ export class SecureContextCache {
     const { key, cert } = certificate;
     if (!isPem(cert)) throw new TypeError('a TLS certificate `cert` must be a PEM string');
     const context = tls.createSecureContext({ ...this.#options, key, cert });
-    const notAfter = Date.parse(new X509Certificate(cert).validTo);
-    const entry: CachedSecureContext = Object.freeze({ context, notAfter });
+    const leaf = new X509Certificate(cert);
+    const notBefore = Date.parse(leaf.validFrom);
+    const notAfter = Date.parse(leaf.validTo);
+    const entry: CachedSecureContext = Object.freeze({ context, notBefore, notAfter });
     this.#entries.set(certificate, entry);
     return entry;
   }

@@ -19,11 +19,13 @@ import {
 } from '@sluice/core';
 import {
   CertificateExpiredError,
+  CertificateNotYetValidError,
   HandshakeTimeoutError,
   ServernameInvalidError,
   ServernameRefusedError,
 } from './errors.js';
 import {
+  type CachedSecureContext,
   type CertificateContextOptions,
   SecureContextCache,
   type TlsCertificate,
@@ -260,7 +262,8 @@ export function createSniCallback(options: SniCallbackOptions): SniCallback {
       name,
       ...(clock === undefined ? {} : { now: clock }),
       ...(reporter === undefined ? {} : { reporter }),
-      mint: async (servername, context) => loadMinted(await mint(servername, context), contexts),
+      mint: async (servername, context) =>
+        loadMinted(servername, await mint(servername, context), contexts, now),
     });
     owned = true;
   } else if (isKeyedProvider(certificates)) {
@@ -341,17 +344,25 @@ export function createSniCallback(options: SniCallbackOptions): SniCallback {
       callback(new ServernameRefusedError(servername));
     };
     const serve = (credential: Credential<TlsCertificate>): void => {
-      let entry: { context: SecureContext; notAfter: number };
+      let entry: CachedSecureContext;
+      let at: number;
       try {
         entry = contexts.get(credential.value);
+        at = now();
       } catch (error) {
         fail(error);
         return;
       }
-      if (now() >= entry.notAfter) {
+      if (at >= entry.notAfter) {
         // Never serve a leaf past its notAfter, even if the credential claims otherwise.
         provider.invalidate(servername, credential);
         fail(new CertificateExpiredError(servername, entry.notAfter));
+        return;
+      }
+      if (at < entry.notBefore) {
+        // The clock stepped back past the leaf's start: clients would refuse it too.
+        provider.invalidate(servername, credential);
+        fail(new CertificateNotYetValidError(servername, entry.notBefore));
         return;
       }
       succeed(entry.context);
@@ -390,15 +401,21 @@ export function createSniCallback(options: SniCallbackOptions): SniCallback {
   return handshake as SniCallback;
 }
 
-/** Loads a minted certificate (so a bad one fails the mint) and clamps its expiry. */
+/**
+ * Loads a minted certificate (so a bad one fails the mint), refuses a leaf that is not valid
+ * yet, and clamps the credential's expiry to the leaf's.
+ */
 function loadMinted(
+  servername: string,
   credential: Credential<TlsCertificate>,
   contexts: SecureContextCache,
+  now: () => number,
 ): Credential<TlsCertificate> {
   if (typeof credential !== 'object' || credential === null) return credential; // core reports it
   const { value, expiresAt } = credential;
   if (value === undefined) return credential;
-  const { notAfter } = contexts.get(value);
+  const { notBefore, notAfter } = contexts.get(value);
+  if (now() < notBefore) throw new CertificateNotYetValidError(servername, notBefore);
   if (Number.isNaN(notAfter)) return credential;
   if (expiresAt !== undefined && typeof expiresAt !== 'number') return credential; // core reports it
   if (expiresAt !== undefined && expiresAt <= notAfter) return credential;

@@ -145,13 +145,12 @@ describe('createSniCallback over real TLS handshakes', () => {
     const cohortRecords = server.records.slice(cohortStart);
     expect(cohortRecords).toHaveLength(200);
     for (const record of cohortRecords) {
-      expect(record.error).toBe(caDown); // the mint's own error, unchanged
-      expect(record.latencyMs).toBeLessThan(2_000);
+      expect(record.error).toBe(caDown); // the mint's own error, not the handshake deadline's
     }
     expect(breakerChanges.map((event) => event.to)).toEqual(['open']);
     expect(breakerChanges[0]?.key).toBe(servername);
 
-    // 3. The breaker is open: handshakes fail in under 5 ms without a mint.
+    // 3. The breaker is open: handshakes fail fast, without a mint (latency: pnpm bench:tls).
     const fastStart = server.records.length;
     const fast = await Promise.all(
       Array.from({ length: 50 }, () => handshake(server.port, servername, ca.caPem)),
@@ -163,7 +162,6 @@ describe('createSniCallback over real TLS handshakes', () => {
     for (const record of fastRecords) {
       expect(isSluiceError(record.error, 'SLUICE_BREAKER_OPEN')).toBe(true);
       expect((record.error as Error).cause).toBe(caDown);
-      expect(record.latencyMs).toBeLessThan(5);
     }
     expect(failures.filter((event) => event.code === 'SLUICE_BREAKER_OPEN')).toHaveLength(50);
     expect(failures.filter((event) => event.code === 'CA_DOWN')).toHaveLength(200);
@@ -253,8 +251,7 @@ describe('createSniCallback over real TLS handshakes', () => {
     expect(server.records).toHaveLength(20);
     for (const record of server.records) {
       expect(isTlsError(record.error, 'SLUICE_TLS_HANDSHAKE_TIMEOUT')).toBe(true);
-      expect(record.latencyMs).toBeGreaterThanOrEqual(295);
-      expect(record.latencyMs).toBeLessThan(600);
+      expect(record.latencyMs).toBeGreaterThanOrEqual(295); // never before the deadline
     }
     expect(signals).toHaveLength(1);
     expect(signals[0]?.aborted).toBe(false); // handshakes never abort the shared mint
@@ -294,10 +291,17 @@ describe('createSniCallback over real TLS handshakes', () => {
     expect((await handshake(server.port, servername, ca.caPem)).ok).toBe(true);
 
     const results: Array<Promise<Awaited<ReturnType<typeof handshake>>>> = [];
+    /** Handshakes started while the renewal was still pending. */
+    let duringRenewal = 0;
+    let renewed = false;
     const loadStart = Date.now();
     while (Date.now() - loadStart < 2_200) {
       results.push(handshake(server.port, servername, ca.caPem)); // ~100 handshakes/s
-      if (mints === 2 && Date.now() - loadStart > 1_300) renewal.resolve();
+      if (mints === 2 && !renewed) duringRenewal = results.length;
+      if (mints === 2 && Date.now() - loadStart > 1_300 && !renewed) {
+        renewed = true;
+        renewal.resolve();
+      }
       await sleep(10);
     }
     renewal.resolve();
@@ -308,8 +312,12 @@ describe('createSniCallback over real TLS handshakes', () => {
     expect(settled.every((result) => result.ok)).toBe(true);
     const served = new Set(settled.map((result) => (result.ok ? result.serial : '')));
     expect(served).toEqual(new Set(serials)); // the old certificate, then the renewed one
-    const latencies = server.records.slice(1).map((record) => record.latencyMs);
-    expect(Math.max(...latencies)).toBeLessThan(20);
+    // No handshake waited for the renewal: those started while it was pending got the old
+    // certificate (a waiter would have received the renewed one). The last few started just
+    // before the renewal landed may reach the server after it, so they are not counted.
+    expect(duringRenewal).toBeGreaterThan(20);
+    const old = settled.slice(0, duringRenewal - 5);
+    expect(old.every((result) => result.ok && result.serial === serials[0])).toBe(true);
     expect(server.records.every((record) => record.error === null)).toBe(true);
   }, 20_000);
 
@@ -351,9 +359,8 @@ describe('createSniCallback without sockets', () => {
     const sni = createSniCallback({ certificates: mint, allow });
     track(sni);
     for (const servername of ['', 'a'.repeat(300), '192.168.0.1', '::1', '[2001:db8::1]']) {
-      const { error, latencyMs } = await callDirect(sni, servername);
+      const { error } = await callDirect(sni, servername);
       expect(isTlsError(error, 'SLUICE_TLS_SERVERNAME_INVALID')).toBe(true);
-      expect(latencyMs).toBeLessThan(5);
     }
     expect(allow).not.toHaveBeenCalled();
     expect(calls).toEqual([]);
@@ -421,7 +428,6 @@ describe('createSniCallback without sockets', () => {
     expect((await callDirect(sni, 'b.shared.example')).error).toBe(down);
     const third = await callDirect(sni, 'c.shared.example');
     expect(isSluiceError(third.error, 'SLUICE_BREAKER_OPEN')).toBe(true);
-    expect(third.latencyMs).toBeLessThan(5);
     expect(mints).toBe(2);
   });
 
@@ -460,6 +466,51 @@ describe('createSniCallback without sockets', () => {
     expect(provider.snapshot('stale.example')?.status).toBe('empty'); // invalidated
     await callDirect(sni, 'stale.example');
     expect(mints).toBe(2);
+  });
+
+  it('a freshly minted leaf that is not valid yet fails the mint and is never served', async () => {
+    const leaf = await ca.issue('future.example', 3_600_000, Date.now() + 600_000);
+    const failures: string[] = [];
+    const sni = createSniCallback({
+      certificates: async () => ({ value: leaf.certificate }),
+      allow: () => true,
+      reporter: { onRefreshFailure: (event) => failures.push(String(event.code)) },
+    });
+    track(sni);
+    const { error, context } = await callDirect(sni, 'future.example');
+    expect(context).toBeUndefined();
+    expect(isTlsError(error, 'SLUICE_TLS_CERTIFICATE_NOT_YET_VALID')).toBe(true);
+    expect((error as unknown as { notBefore: number }).notBefore).toBe(
+      Math.floor((Date.now() + 600_000) / 1000) * 1000,
+    );
+    expect(failures).toEqual(['SLUICE_TLS_CERTIFICATE_NOT_YET_VALID']);
+    expect(sni.provider.snapshot('future.example')?.breaker.failures).toBe(1);
+  });
+
+  it('a cached leaf is not served once the clock steps back before its notBefore: it is invalidated', async () => {
+    const leaf = await ca.issue('stepped.example', 3_600_000);
+    let offsetMs = 0;
+    const now = () => Date.now() + offsetMs;
+    let mints = 0;
+    const provider = createKeyedProvider<string, TlsCertificate>({
+      now,
+      mint: () => {
+        mints += 1;
+        return { value: leaf.certificate, expiresAt: now() + 3_000_000 };
+      },
+    });
+    cleanups.push(() => provider.close());
+    const sni = createSniCallback({ certificates: provider, now });
+    track(sni);
+    expect((await callDirect(sni, 'stepped.example')).error).toBeNull();
+    offsetMs = -3_600_000; // the server's clock steps back an hour, before the leaf's start
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const { error, context } = await callDirect(sni, 'stepped.example');
+      expect(context).toBeUndefined();
+      expect(isTlsError(error, 'SLUICE_TLS_CERTIFICATE_NOT_YET_VALID')).toBe(true);
+    }
+    // Each refusal invalidated the cached leaf, so each later handshake minted again.
+    expect(mints).toBeGreaterThan(1);
   });
 
   it("clamps a minted credential's expiresAt to the leaf's notAfter, and a key that does not load is a mint failure", async () => {

@@ -51,3 +51,19 @@ export function callSignal(options: unknown): AbortSignal | undefined {
   }
   return checkSignal(signal, 'signal');
 }
+
+/**
+ * The hot path's check of a call's options: a plain object whose `signal` is absent or a live
+ * AbortSignal. Anything else (including a throwing getter) answers false and goes to the slow
+ * path, which validates it properly; never throws.
+ */
+export function isLiveCall(options: unknown): boolean {
+  try {
+    if (typeof options !== 'object' || options === null) return false;
+    const signal = (options as { signal?: unknown }).signal;
+    if (signal === undefined) return !Array.isArray(options);
+    return signal instanceof AbortSignal && !signal.aborted;
+  } catch {
+    return false;
+  }
+}

@@ -20,7 +20,7 @@ import {
   recordFailure,
   recordSuccess,
 } from '../circuit-breaker.js';
-import { type Credential, checkMintedCredential } from '../credential.js';
+import { type Credential, checkMintedCredential, isSameCredential } from '../credential.js';
 import {
   BreakerOpenError,
   type InvalidClockError,
@@ -47,9 +47,12 @@ import {
   noteRefusal,
   noteSuccess,
 } from './breaker-box.js';
-import { callSignal } from './call-options.js';
+import { callSignal, isLiveCall } from './call-options.js';
+import { CellEvents } from './cell-events.js';
 import { type ClockFaults, clockError, readClock } from './clock.js';
-import { emit, hold, release } from './dispatch.js';
+import { hold, release } from './dispatch.js';
+import { sample } from './random-sample.js';
+import { buildSnapshot } from './snapshot.js';
 import { startTimer, stopTimer, type TimerHandle } from './timers.js';
 
 export { type BreakerBox, createBreakerBox } from './breaker-box.js';
@@ -78,7 +81,7 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
   readonly #policy: ResolvedPolicy;
   readonly #mint: Mint<T>;
   readonly #box: BreakerBox;
-  readonly #key: string | undefined;
+  readonly #events: CellEvents;
   readonly #flight: SingleFlight<Credential<T>>;
 
   // The hot path reads only these: serve #valuePromise while issuedAt <= now < fastUntil.
@@ -112,7 +115,7 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     this.#policy = policy;
     this.#mint = mint;
     this.#box = box;
-    this.#key = key;
+    this.#events = new CellEvents(policy.reporter, policy.name, key);
     this.#flight = new SingleFlight<Credential<T>>(
       owner === undefined ? undefined : (busy) => owner.onBusyChange(busy),
     );
@@ -121,7 +124,7 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
   get(options?: CallOptions): Promise<T> {
     const now = this.#read();
     if (now < this.#fastUntil && now >= this.#issuedAt) {
-      if (options === undefined || liveSignal(options)) return this.#valuePromise as Promise<T>;
+      if (options === undefined || isLiveCall(options)) return this.#valuePromise as Promise<T>;
     }
     return this.#slowPath(now, options, false) as Promise<T>;
   }
@@ -129,7 +132,7 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
   /** As {@link get}, with the clock already read (finite) by the caller: a keyed provider. @internal */
   getAt(now: number, options: CallOptions | undefined): Promise<T> {
     if (now < this.#fastUntil && now >= this.#issuedAt) {
-      if (options === undefined || liveSignal(options)) return this.#valuePromise as Promise<T>;
+      if (options === undefined || isLiveCall(options)) return this.#valuePromise as Promise<T>;
     }
     return this.#slowPath(now, options, false) as Promise<T>;
   }
@@ -141,7 +144,7 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
   /** As {@link getCredential}, with the clock already read by the caller. @internal */
   getCredentialAt(now: number, options: CallOptions | undefined): Promise<Credential<T>> {
     if (now < this.#fastUntil && now >= this.#issuedAt) {
-      if (options === undefined || liveSignal(options)) {
+      if (options === undefined || isLiveCall(options)) {
         return this.#credentialPromise as Promise<Credential<T>>;
       }
     }
@@ -162,7 +165,7 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     try {
       const credential = this.#credential;
       if (this.#closed || credential === undefined) return false;
-      if (rejected !== undefined && !matches(credential, rejected)) return false;
+      if (rejected !== undefined && !isSameCredential(credential, rejected)) return false;
       if (this.#refusesInvalidation()) return false;
       this.#previous = credential;
       this.#invalidated = true;
@@ -176,49 +179,24 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
   }
 
   refresh(options?: CallOptions): Promise<Credential<T>> {
-    hold();
-    try {
-      if (this.#closed) return Promise.reject(this.#closedError());
-      const signal = callSignal(options);
-      if (signal?.aborted) return Promise.reject(signal.reason);
-      const now = this.#read();
-      if (!Number.isFinite(now)) return Promise.reject(this.#clockError(now));
-      return this.#mintAndJoin('forced', now, true, signal) as Promise<Credential<T>>;
-    } catch (error) {
-      return Promise.reject(error);
-    } finally {
-      release();
-    }
+    return this.#refreshAs('forced', options);
   }
 
   snapshot(): ProviderSnapshot {
-    let now = this.#read();
-    if (!Number.isFinite(now)) {
-      // Unknown time: report the cached credential as expired (never as valid) and no wait.
-      this.#clock.fault = undefined;
-      now = Number.POSITIVE_INFINITY;
-    }
-    const schedule = this.#schedule;
-    const box = this.#box;
-    const decision = decideServe(schedule, now);
-    const error = box.lastError;
-    return {
-      name: this.#policy.name,
-      status: this.#closed ? 'closed' : decision === 'missing' ? 'empty' : decision,
-      issuedAt: schedule === undefined ? null : schedule.issuedAt,
-      expiresAt: finiteOrNull(schedule?.expiresAt),
-      refreshDueAt: finiteOrNull(schedule?.dueAt),
-      mintInFlight: this.#flight.inFlight,
-      waiters: this.#flight.waiters,
-      breaker: {
-        state: box.state.state,
-        failures: box.state.failures,
-        retryAfterMs: breakerRetryAfterMs(box.state, now, this.#policy.breaker),
+    const now = this.#read();
+    if (!Number.isFinite(now)) this.#clock.fault = undefined;
+    return buildSnapshot(
+      {
+        name: this.#policy.name,
+        closed: this.#closed,
+        schedule: this.#schedule,
+        mintInFlight: this.#flight.inFlight,
+        waiters: this.#flight.waiters,
+        box: this.#box,
+        breaker: this.#policy.breaker,
       },
-      lastError: box.hasError
-        ? { code: errorCode(error) ?? null, message: describeError(error), at: box.lastErrorAt }
-        : null,
-    };
+      now,
+    );
   }
 
   close(): void {
@@ -279,19 +257,21 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
 
   /** Seeds the cache with the eager first mint. @internal */
   start(): Promise<Credential<T>> {
-    return this.#refreshAs('initial');
+    return this.#refreshAs('initial', undefined);
   }
 
   // ---------------------------------------------------------------- internals
 
   /** Mints for `reason` (or joins the mint in flight) and waits for it. */
-  #refreshAs(reason: MintReason): Promise<Credential<T>> {
+  #refreshAs(reason: MintReason, options: CallOptions | undefined): Promise<Credential<T>> {
     hold();
     try {
       if (this.#closed) return Promise.reject(this.#closedError());
+      const signal = callSignal(options);
+      if (signal?.aborted) return Promise.reject(signal.reason);
       const now = this.#read();
       if (!Number.isFinite(now)) return Promise.reject(this.#clockError(now));
-      return this.#mintAndJoin(reason, now, true, undefined) as Promise<Credential<T>>;
+      return this.#mintAndJoin(reason, now, true, signal) as Promise<Credential<T>>;
     } catch (error) {
       return Promise.reject(error);
     } finally {
@@ -432,8 +412,7 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
 
   #startMint(reason: MintReason, startedAt: number): Promise<Credential<T>> {
     const policy = this.#policy;
-    const onStart = policy.reporter?.onRefreshStart;
-    if (onStart !== undefined) emit(onStart, this.#event({ reason }));
+    this.#events.started(reason);
     const previous = this.#credential ?? this.#previous;
     const mint = this.#mint;
     return this.#flight.start(
@@ -484,20 +463,8 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     this.#setBreaker(recordSuccess(this.#box.state), now);
     this.#arm(schedule.dueAt, now);
 
-    const reporter = policy.reporter;
-    if (reporter?.onRefreshSuccess !== undefined) {
-      emit(
-        reporter.onRefreshSuccess,
-        this.#event({
-          reason,
-          durationMs: now - startedAt,
-          remainingLifetimeSeconds: seconds(schedule.expiresAt - now),
-        }),
-      );
-    }
-    if (reporter?.onCoalesced !== undefined) {
-      emit(reporter.onCoalesced, this.#event({ reason, waiters, ok: true }));
-    }
+    this.#events.succeeded(reason, now - startedAt, seconds(schedule.expiresAt - now));
+    this.#events.coalesced(reason, waiters, true);
     return credential;
   }
 
@@ -509,7 +476,7 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     const box = this.#box;
     const wasProbe = box.probe === this && box.state.state === 'half-open';
     // A credential that landed while the clock could not be read: the issuer answered, so the
-    // breaker does not count it; the probe (if this was it) is handed to the next caller.
+    // breaker does not count it; the probe (if this was it) is handed back, as by close().
     const clockFailure = failure !== undefined && failure === this.#landingClockError;
     this.#landingClockError = undefined;
     const error = failure;
@@ -523,7 +490,7 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     box.lastErrorAt = now;
     box.hasError = true;
     if (clockFailure) {
-      if (box.probe === this) box.probe = undefined;
+      this.#releaseProbe(); // as when closing: the next caller probes at once
     } else {
       noteFailure(box, this, wasProbe);
       this.#setBreaker(recordFailure(box.state, now, policy.breaker), now);
@@ -536,24 +503,15 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
       );
     this.#arm(retryAt, now);
 
-    const reporter = policy.reporter;
-    if (reporter?.onRefreshFailure !== undefined) {
-      const cached = this.#credential === undefined ? undefined : this.#schedule?.expiresAt;
-      emit(
-        reporter.onRefreshFailure,
-        this.#event({
-          reason,
-          durationMs: now - startedAt,
-          error,
-          code: errorCode(error),
-          cachedRemainingLifetimeSeconds:
-            cached === undefined || !clockKnown ? undefined : seconds(cached - now),
-        }),
-      );
-    }
-    if (reporter?.onCoalesced !== undefined) {
-      emit(reporter.onCoalesced, this.#event({ reason, waiters, ok: false }));
-    }
+    const cached = this.#credential === undefined ? undefined : this.#schedule?.expiresAt;
+    this.#events.failed(
+      reason,
+      now - startedAt,
+      error,
+      errorCode(error),
+      cached === undefined || !clockKnown ? undefined : seconds(cached - now),
+    );
+    this.#events.coalesced(reason, waiters, false);
   }
 
   #setBreaker(next: BreakerState, now: number): void {
@@ -561,16 +519,12 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     const before = box.state;
     if (before === next) return;
     box.state = next;
-    const hook = this.#policy.reporter?.onBreakerStateChange;
-    if (before.state !== next.state && hook !== undefined) {
-      emit(
-        hook,
-        this.#event({
-          from: before.state,
-          to: next.state,
-          failures: next.failures,
-          retryAfterMs: breakerRetryAfterMs(next, now, this.#policy.breaker),
-        }),
+    if (before.state !== next.state) {
+      this.#events.breakerChanged(
+        before.state,
+        next.state,
+        next.failures,
+        breakerRetryAfterMs(next, now, this.#policy.breaker),
       );
     }
   }
@@ -642,10 +596,7 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     this.#clock.fault = undefined;
     const ageMs = now - schedule.issuedAt;
     if (!(ageMs >= 0 && ageMs < guardMs)) return false;
-    const hook = this.#policy.reporter?.onInvalidateRefused;
-    if (hook !== undefined) {
-      emit(hook, this.#event({ credentialAgeMs: ageMs, retryAfterMs: guardMs - ageMs }));
-    }
+    this.#events.invalidateRefused(ageMs, guardMs - ageMs);
     return true;
   }
 
@@ -655,11 +606,6 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     this.#fastUntil = NEVER;
     this.#valuePromise = undefined;
     this.#credentialPromise = undefined;
-  }
-
-  #event<E extends object>(fields: E): E & { name: string; key?: string } {
-    const name = this.#policy.name;
-    return this.#key === undefined ? { name, ...fields } : { name, key: this.#key, ...fields };
   }
 }
 
@@ -684,61 +630,6 @@ Object.defineProperty(ProviderCell.prototype, Symbol.for('nodejs.util.inspect.cu
 
 function noop(): void {}
 
-/**
- * The hot path's check of a call's options: a plain object whose `signal` is absent or a live
- * AbortSignal. Anything else (including a throwing getter) goes to the slow path, which
- * validates it properly.
- */
-function liveSignal(options: unknown): boolean {
-  try {
-    if (typeof options !== 'object' || options === null) return false;
-    const signal = (options as CallOptions).signal;
-    if (signal === undefined) return !Array.isArray(options);
-    return signal instanceof AbortSignal && !signal.aborted;
-  } catch {
-    return false;
-  }
-}
-
-/** A jitter sample from `random` in [0, 1]; 0 when it throws or returns no finite number. */
-export function sample(random: (() => number) | undefined): number {
-  if (random === undefined) return Math.random();
-  try {
-    const value = random();
-    return typeof value === 'number' && Number.isFinite(value)
-      ? Math.min(Math.max(value, 0), 1)
-      : 0;
-  } catch {
-    return 0;
-  }
-}
-
-function matches<T>(credential: Credential<T>, rejected: T | Credential<T>): boolean {
-  if (rejected === credential || Object.is(rejected, credential.value)) return true;
-  return (
-    typeof rejected === 'object' &&
-    rejected !== null &&
-    'value' in rejected &&
-    Object.is((rejected as Credential<T>).value, credential.value)
-  );
-}
-
-function finiteOrNull(value: number | undefined): number | null {
-  return value === undefined || !Number.isFinite(value) ? null : value;
-}
-
 function seconds(ms: number): number | undefined {
   return Number.isFinite(ms) ? ms / 1000 : undefined;
-}
-
-function describeError(error: unknown): string {
-  try {
-    if (error instanceof Error) return error.message;
-    if (typeof error === 'string') return error;
-    if (error === undefined) return 'undefined';
-    const message = (error as { message?: unknown } | null)?.message;
-    return typeof message === 'string' ? message : String(error);
-  } catch {
-    return 'unprintable error';
-  }
 }

@@ -1,10 +1,23 @@
 /**
- * The harness of the model-based race tests: random sequences of calls, aborts, clock moves (ticks and wall-clock
- * steps), mint outcomes and closes, run against the real provider (single, lazy or eager;
- * keyed, per-key or shared breaker) and the pure model in `provider-model.ts`, compared after
- * every step. Promise interleavings come from deferred mints settled by commands and from
- * bursts: several actions run synchronously, before any microtask, so a mint settling races
- * the calls, aborts, clock steps and closes issued in the same tick.
+ * The harness of the model-based race tests: random sequences of calls, aborts, clock moves
+ * (ticks and wall-clock steps), mint outcomes and closes, run against the real provider
+ * (single, lazy or eager; keyed, per-key or shared breaker) and the pure model in
+ * `provider-model.ts`, compared after every step. Promise interleavings come from deferred
+ * mints settled by commands and from bursts: several actions run synchronously, before any
+ * microtask, so a mint settling races the calls, aborts, clock steps and closes issued in the
+ * same tick.
+ *
+ * The generators cover every input class the API accepts, not only well-behaved ones:
+ * - mints that answer synchronously (return or throw), return an already rejected promise, a
+ *   thenable whose `then` getter throws, or a thenable that calls back synchronously;
+ * - reporter hooks that call back into the provider (`get`, `getCredential`, `refresh`,
+ *   `invalidate`, `close`, `delete`) when their event is delivered, and hooks that throw or
+ *   return rejected promises (a per-run mode);
+ * - clock readings that are NaN or throw (and wall-clock steps, as before).
+ * Invariants checked besides agreement with the model: at most one mint in flight per key,
+ * every call returns a promise (never throws, never returns anything else), never an expired
+ * credential, the same outcome object to every waiter of a mint, no unhandled rejection, no
+ * timer left after `close()`.
  *
  * Runs: `SLUICE_MODEL_RUNS` (default 200) per property; replay a failure with
  * `SLUICE_MODEL_SEED=<seed> SLUICE_MODEL_PATH=<path> SLUICE_MODEL_REPLAY=<replayPath>` as
@@ -97,6 +110,12 @@ interface Real {
   readonly expiryOf: Map<string, number | undefined>;
   checkedMints: number;
   checkedEvents: number;
+  /** How the next real mint behaves (mirrors the model's `nextMint`). */
+  nextMint: model.MintBehaviour | null;
+  /** The hook armed to call back into the provider (mirrors the model's `armed`). */
+  armed: model.Trigger | null;
+  /** What the provider's clock reads. */
+  clockMode: 'ok' | 'nan' | 'throw';
 }
 
 /** fast-check's model box: the pure state is replaced, never mutated. */
@@ -114,37 +133,51 @@ export const stats = {
   calls: 0,
   aborts: 0,
   wallClockSteps: 0,
+  syncMints: 0,
+  hostileThenables: 0,
+  hookCallbacks: 0,
+  badClockSteps: 0,
 };
 
 const LEGAL = new Set(['closed>open', 'open>half-open', 'half-open>closed', 'half-open>open']);
 
-function recordingReporter(real: () => Real, shared: boolean): Reporter {
+function recordingReporter(real: () => Real, shared: boolean, mode: RunConfig['hooks']): Reporter {
   const halfOpen = new Map<string, number>(); // scope -> mints started while half-open
   const scope = (key: string) => (shared ? '*' : key);
   const k = (e: { key?: string }) => e.key ?? SINGLE_KEY;
+  /** Records the event, runs an armed trigger, then behaves as the run's hook mode says. */
+  const record = (event: string): undefined => {
+    const r = real();
+    r.events.push(event);
+    const trigger = r.armed;
+    if (trigger !== null && event.startsWith(`${trigger.hook} `)) {
+      r.armed = null;
+      stats.hookCallbacks++;
+      runTrigger(r, trigger.does);
+    }
+    if (mode === 'throw') throw new Error(`hook broke on ${event}`);
+    if (mode === 'reject') {
+      // What an async hook that fails returns; typed away because Reporter hooks return void.
+      return Promise.reject(new Error(`async hook rejected on ${event}`)) as unknown as undefined;
+    }
+    return undefined;
+  };
   return {
     onRefreshStart: (e) => {
-      real().events.push(`start ${k(e)} ${e.reason}`);
       const started = halfOpen.get(scope(k(e)));
       if (started !== undefined) {
         halfOpen.set(scope(k(e)), started + 1);
         if (started + 1 > 1) real().violations.push(`second mint while half-open: ${k(e)}`);
       }
+      return record(`start ${k(e)} ${e.reason}`);
     },
-    onRefreshSuccess: (e) => {
-      real().events.push(
-        `success ${k(e)} ${e.reason} took=${e.durationMs} left=${e.remainingLifetimeSeconds}`,
-      );
-    },
-    onRefreshFailure: (e) => {
-      real().events.push(
+    onRefreshSuccess: (e) =>
+      record(`success ${k(e)} ${e.reason} took=${e.durationMs} left=${e.remainingLifetimeSeconds}`),
+    onRefreshFailure: (e) =>
+      record(
         `failure ${k(e)} ${e.reason} took=${e.durationMs} code=${e.code ?? null} cached=${e.cachedRemainingLifetimeSeconds}`,
-      );
-    },
+      ),
     onBreakerStateChange: (e) => {
-      real().events.push(
-        `breaker ${k(e)} ${e.from}>${e.to} failures=${e.failures} retry=${e.retryAfterMs}`,
-      );
       const pair = `${e.from}>${e.to}`;
       // A shared breaker may close from open: another key's mint, started while it was
       // closed, succeeded; the issuer answered. A per-key breaker never sees that.
@@ -153,11 +186,62 @@ function recordingReporter(real: () => Real, shared: boolean): Reporter {
       }
       if (e.to === 'half-open') halfOpen.set(scope(k(e)), 0);
       else halfOpen.delete(scope(k(e)));
+      return record(
+        `breaker ${k(e)} ${e.from}>${e.to} failures=${e.failures} retry=${e.retryAfterMs}`,
+      );
     },
-    onCoalesced: (e) => {
-      real().events.push(`coalesced ${k(e)} ${e.reason} waiters=${e.waiters} ok=${e.ok}`);
-    },
+    onCoalesced: (e) => record(`coalesced ${k(e)} ${e.reason} waiters=${e.waiters} ok=${e.ok}`),
+    onInvalidateRefused: (e) =>
+      record(`refused ${k(e)} age=${e.credentialAgeMs} retry=${e.retryAfterMs}`),
+    onKeyDropped: (e) => record(`dropped ${e.key} ${e.reason}`),
   };
+}
+
+/** A hook's call back into the real provider (the model does the same in `deliver`). */
+function runTrigger(real: Real, t: model.TriggerAct): void {
+  if (t.act === 'call') {
+    const caller: RealCaller = {
+      controller: undefined,
+      calledAt: Date.now(),
+      mustResolve: false, // checked against the model's own record of it instead
+      reason: undefined,
+      outcome: undefined,
+      verified: false,
+    };
+    real.callers.push(caller);
+    observe(real, caller, () => real.subject.call(t.key, t.op, undefined));
+  } else if (t.act === 'invalidate') {
+    real.subject.invalidate(t.key, undefined);
+  } else if (t.act === 'close') {
+    real.subject.close();
+  } else {
+    real.subject.delete(t.key);
+  }
+}
+
+/** Makes a call, checking it returns a promise, and records how it settles. */
+function observe(real: Real, caller: RealCaller, call: () => Promise<unknown>): void {
+  let returned: unknown;
+  try {
+    returned = call();
+  } catch (error) {
+    real.violations.push(`a call threw synchronously: ${String(error)}`);
+    caller.outcome = { ok: false, error, at: Date.now() };
+    return;
+  }
+  if (!(returned instanceof Promise)) {
+    real.violations.push(`a call returned ${typeof returned}, not a promise`);
+    caller.outcome = { ok: false, error: returned, at: Date.now() };
+    return;
+  }
+  returned.then(
+    (value) => {
+      caller.outcome = { ok: true, value, at: Date.now() };
+    },
+    (error: unknown) => {
+      caller.outcome = { ok: false, error, at: Date.now() };
+    },
+  );
 }
 
 interface RunConfig {
@@ -168,6 +252,8 @@ interface RunConfig {
   readonly refreshFloorMs: number;
   readonly minRefreshIntervalMs: number;
   readonly lazy: boolean;
+  /** What every reporter hook does after recording: return, throw, or return a rejection. */
+  readonly hooks: 'plain' | 'throw' | 'reject';
 }
 
 const configArb: fc.Arbitrary<RunConfig> = fc.record({
@@ -178,6 +264,7 @@ const configArb: fc.Arbitrary<RunConfig> = fc.record({
   refreshFloorMs: fc.constantFrom(0, 30_000),
   minRefreshIntervalMs: fc.constantFrom(0, 5_000),
   lazy: fc.boolean(),
+  hooks: fc.constantFrom('plain' as const, 'plain' as const, 'throw' as const, 'reject' as const),
 });
 
 function modelConfig(c: RunConfig, keyed: 'single' | 'per-key' | 'shared'): model.ModelConfig {
@@ -207,6 +294,9 @@ function newReal(clock: TestClock): Real {
     expiryOf: new Map(),
     checkedMints: 0,
     checkedEvents: 0,
+    nextMint: null,
+    armed: null,
+    clockMode: 'ok',
   };
 }
 
@@ -214,10 +304,71 @@ function recordMint(
   real: Real,
   key: string,
   context: MintContext<string>,
-): Promise<Credential<string>> {
+): Promise<Credential<string>> | Credential<string> {
   const d = deferred<Credential<string>>();
-  real.mints.push({ key, context, deferred: d, settled: false });
-  return d.promise;
+  const mintId = real.mints.length;
+  const behaviour = real.nextMint;
+  real.nextMint = null;
+  real.mints.push({ key, context, deferred: d, settled: behaviour !== null });
+  if (behaviour === null) return d.promise;
+  stats.syncMints++;
+  const fail = (): Error => {
+    const error = Object.assign(new Error(`mint ${mintId} failed (${behaviour.kind})`), {
+      code: 'E_MINT',
+    });
+    real.mintErrors.set(mintId, error);
+    return error;
+  };
+  switch (behaviour.kind) {
+    case 'return':
+      return rawCredential(real, mintId, behaviour.payload) as Credential<string>;
+    case 'thenable': {
+      stats.hostileThenables++;
+      const raw = rawCredential(real, mintId, behaviour.payload);
+      // Calls back synchronously, then again (a second call must be ignored).
+      const thenable = {
+        // biome-ignore lint/suspicious/noThenProperty: a misbehaving thenable is the input
+        then(resolve: (value: unknown) => void, reject: (error: unknown) => void) {
+          resolve(raw);
+          reject(new Error('a second settlement'));
+        },
+      };
+      return thenable as unknown as Credential<string>;
+    }
+    case 'throw':
+      throw fail();
+    case 'rejected':
+      return Promise.reject(fail());
+    case 'then-throws': {
+      stats.hostileThenables++;
+      const error = fail();
+      const hostile = {
+        // biome-ignore lint/suspicious/noThenProperty: a hostile thenable is the input
+        get then(): never {
+          throw error;
+        },
+      };
+      return hostile as unknown as Credential<string>;
+    }
+  }
+}
+
+/** The raw value a mint resolves to for `payload`, at the current (fake) wall clock. */
+function rawCredential(real: Real, mintId: number, p: model.Payload): unknown {
+  const value = mintedValue(mintId);
+  if (p.kind === 'lifetime') {
+    const expiresAt = Date.now() + p.lifetimeMs;
+    real.expiryOf.set(value, expiresAt);
+    return { value, expiresAt };
+  }
+  if (p.kind === 'never') {
+    real.expiryOf.set(value, undefined);
+    return { value };
+  }
+  if (p.shape === 'no-value') return { expiresAt: Date.now() + HOUR };
+  if (p.shape === 'nan') return { value, expiresAt: Number.NaN };
+  if (p.shape === 'string') return { value, expiresAt: String(Date.now() + HOUR) };
+  return 42;
 }
 
 async function setUp(
@@ -235,7 +386,12 @@ async function setUp(
     refreshFloorMs: c.refreshFloorMs,
     minRefreshIntervalMs: c.minRefreshIntervalMs,
     random: () => 0,
-    reporter: recordingReporter(() => real, kind === 'shared'),
+    now: () => {
+      if (real.clockMode === 'ok') return Date.now();
+      if (real.clockMode === 'nan') return Number.NaN;
+      throw new Error('the clock broke');
+    },
+    reporter: recordingReporter(() => real, kind === 'shared', c.hooks),
   };
   if (kind === 'single') {
     const pending = createRefreshingProvider<string>({
@@ -309,7 +465,15 @@ type Action =
   | { readonly t: 'reject'; readonly pick: number }
   | { readonly t: 'jump'; readonly to: 'back-hour' | 'forward-day' }
   | { readonly t: 'close' }
-  | { readonly t: 'delete'; readonly key: number };
+  | { readonly t: 'delete'; readonly key: number }
+  | { readonly t: 'mint'; readonly behaviour: model.MintBehaviour }
+  | {
+      readonly t: 'arm';
+      readonly hook: model.HookName;
+      readonly act: 'get' | 'getCredential' | 'refresh' | 'invalidate' | 'close' | 'delete';
+      readonly key: number;
+    }
+  | { readonly t: 'clock'; readonly mode: 'ok' | 'nan' | 'throw' };
 
 const mintedValue = (mintId: number): string => `v${mintId}`;
 
@@ -335,21 +499,7 @@ function settle(
     mint.deferred.reject(error);
     return;
   }
-  const p = outcome.payload;
-  const value = mintedValue(mintId);
-  let raw: unknown;
-  if (p.kind === 'lifetime') {
-    const expiresAt = Date.now() + p.lifetimeMs;
-    real.expiryOf.set(value, expiresAt);
-    raw = { value, expiresAt };
-  } else if (p.kind === 'never') {
-    real.expiryOf.set(value, undefined);
-    raw = { value };
-  } else if (p.shape === 'no-value') raw = { expiresAt: Date.now() + HOUR };
-  else if (p.shape === 'nan') raw = { value, expiresAt: Number.NaN };
-  else if (p.shape === 'string') raw = { value, expiresAt: String(Date.now() + HOUR) };
-  else raw = 42;
-  mint.deferred.resolve(raw as Credential<string>);
+  mint.deferred.resolve(rawCredential(real, mintId, outcome.payload) as Credential<string>);
 }
 
 function runAction(a: Action, box: Box, real: Real): void {
@@ -379,16 +529,13 @@ function runAction(a: Action, box: Box, real: Real): void {
         verified: false,
       };
       real.callers.push(caller);
-      real.subject
-        .call(key, a.op, controller === undefined ? undefined : { signal: controller.signal })
-        .then(
-          (value) => {
-            caller.outcome = { ok: true, value, at: Date.now() };
-          },
-          (error: unknown) => {
-            caller.outcome = { ok: false, error, at: Date.now() };
-          },
-        );
+      observe(real, caller, () =>
+        real.subject.call(
+          key,
+          a.op,
+          controller === undefined ? undefined : { signal: controller.signal },
+        ),
+      );
       return;
     }
     case 'peek': {
@@ -460,6 +607,29 @@ function runAction(a: Action, box: Box, real: Real): void {
       expect(real.subject.delete(key), `delete(${key})`).toBe(next.deleted);
       return;
     }
+    case 'mint':
+      box.s = model.setNextMint(box.s, a.behaviour);
+      real.nextMint = a.behaviour;
+      return;
+    case 'arm': {
+      const key = keyAt(box, a.key);
+      const does: model.TriggerAct =
+        a.act === 'invalidate' || a.act === 'delete'
+          ? { act: a.act, key }
+          : a.act === 'close'
+            ? { act: 'close' }
+            : { act: 'call', op: a.act, key };
+      if (does.act === 'delete' && !box.s.config.keyed) return;
+      const trigger: model.Trigger = { hook: a.hook, does };
+      box.s = model.arm(box.s, trigger);
+      real.armed = trigger;
+      return;
+    }
+    case 'clock':
+      if (a.mode !== 'ok') stats.badClockSteps++;
+      box.s = model.setClockBad(box.s, a.mode !== 'ok');
+      real.clockMode = a.mode;
+      return;
   }
 }
 
@@ -483,6 +653,12 @@ function describeAction(a: Action): string {
       return 'close()';
     case 'delete':
       return `delete(key#${a.key})`;
+    case 'mint':
+      return `nextMint(${JSON.stringify(a.behaviour)})`;
+    case 'arm':
+      return `on(${a.hook}) => ${a.act}(key#${a.key})`;
+    case 'clock':
+      return `clock(${a.mode})`;
   }
 }
 
@@ -743,6 +919,52 @@ function actionArbs(keyed: boolean): Array<{ weight: number; arbitrary: fc.Arbit
   arbs.push({ weight: 1, arbitrary: fc.constant({ t: 'close' as const }) });
   if (keyed)
     arbs.push({ weight: 1, arbitrary: fc.record({ t: fc.constant('delete' as const), key }) });
+  arbs.push({
+    weight: 3,
+    arbitrary: fc.record({
+      t: fc.constant('mint' as const),
+      behaviour: fc.oneof(
+        fc.record({
+          kind: fc.constantFrom('return' as const, 'thenable' as const),
+          payload: payloadArb,
+        }),
+        fc.record({
+          kind: fc.constantFrom('throw' as const, 'rejected' as const, 'then-throws' as const),
+        }),
+      ),
+    }),
+  });
+  arbs.push({
+    weight: 3,
+    arbitrary: fc.record({
+      t: fc.constant('arm' as const),
+      hook: fc.constantFrom<model.HookName>(
+        'start',
+        'start',
+        'success',
+        'failure',
+        'breaker',
+        'coalesced',
+        'refused',
+      ),
+      act: fc.constantFrom(
+        'get' as const,
+        'getCredential' as const,
+        'refresh' as const,
+        'invalidate' as const,
+        'close' as const,
+        'delete' as const,
+      ),
+      key,
+    }),
+  });
+  arbs.push({
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constant('clock' as const),
+      mode: fc.constantFrom('ok' as const, 'ok' as const, 'nan' as const, 'throw' as const),
+    }),
+  });
   return arbs;
 }
 
@@ -778,11 +1000,18 @@ async function runModel(
   stats.runs++;
   const clock = installClock();
   let real: Real | undefined;
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  process.on('uncaughtException', onUnhandled);
   try {
     const setup = await setUp(config, kind, clock);
     real = setup.real;
     const { box } = setup;
     await fc.asyncModelRun(() => ({ model: box, real: setup.real }), cmds);
+    // No hook calls back any more, so nothing new starts while the run winds down.
+    box.s = model.arm(box.s, null);
+    setup.real.armed = null;
     // Every call settles within mintTimeoutMs: advance past it and nothing is left waiting.
     await advanceBoth(box, setup.real, config.mintTimeoutMs + 1);
     verify(box.s, setup.real);
@@ -793,7 +1022,12 @@ async function runModel(
     await flush();
     verify(box.s, setup.real);
     expect(clock.countTimers(), 'timers left after close').toBe(0);
+    // Node reports unhandled rejections once the microtask queue is empty: wait a macrotask.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(unhandled, 'unhandled rejections or uncaught exceptions').toEqual([]);
   } finally {
+    process.off('unhandledRejection', onUnhandled);
+    process.off('uncaughtException', onUnhandled);
     real?.subject?.close();
     clock.uninstall();
   }
@@ -829,7 +1063,9 @@ export function summary(): string {
     `[model] seed=${seed} runs=${stats.runs} commands=${stats.commands} bursts=${stats.bursts} ` +
     `(actions in bursts=${stats.burstActions}) mintSettlements=${stats.mintSettlements} ` +
     `mintTimeouts=${stats.timeouts} calls=${stats.calls} aborts=${stats.aborts} ` +
-    `wallClockSteps=${stats.wallClockSteps}`
+    `wallClockSteps=${stats.wallClockSteps} syncMints=${stats.syncMints} ` +
+    `hostileThenables=${stats.hostileThenables} hookCallbacks=${stats.hookCallbacks} ` +
+    `badClockSteps=${stats.badClockSteps}`
   );
 }
 

@@ -1,14 +1,26 @@
 /**
  * A small, pure model of a refreshing provider (or of a keyed one): the cache per key, the
- * wall clock, the mint in flight per key with its timeout, and the circuit breaker (one per
- * key, or one shared). Every function takes a state and returns a new one; nothing here
- * touches timers, promises or the code under test. The model is written from the documented
- * behaviour, not from the implementation: the model test runs both side by side and compares.
+ * wall clock and the provider's own readings of it, the mint in flight per key with its
+ * timeout, the circuit breaker (one per key, or one shared), and the reporter's event queue.
+ * Every exported function takes a state and returns a new one; nothing here touches timers,
+ * promises or the code under test. The model is written from the documented behaviour, not
+ * from the implementation: the model test runs both side by side and compares.
  *
  * Jitter is out of the model: the provider under test gets `random: () => 0`, so a
  * credential installed at `now` with lifetime `L` is due at
  * `max(now, min(now + L x refreshAt, expiresAt - refreshFloorMs))`, pushed to at least
  * `now + minRefreshIntervalMs` when that is `now` already or the expiry did not advance.
+ *
+ * What the model simulates beyond the plain policy:
+ * - Reporter events are queued and delivered when the outermost operation ends, in the order
+ *   they were emitted; a hook armed with a trigger calls back into the provider when its event
+ *   is delivered, and that call's own events join the end of the queue.
+ * - A mint's outcome reaches the provider in a later microtask "generation": a deferred mint
+ *   settled by the test, a synchronous return or throw, or a thenable whose `then` getter
+ *   throws take one generation; a thenable that calls back synchronously takes two. Outcomes
+ *   are processed generation by generation, in the order they were issued.
+ * - The provider's clock can be unreadable (NaN or a throw): calls then fail with the clock
+ *   error, and outcomes landing meanwhile are dated at their mint's start.
  */
 
 export type Op = 'get' | 'getCredential' | 'refresh';
@@ -24,13 +36,40 @@ export type ErrorKind =
   | 'breaker' // BreakerOpenError
   | 'invalid' // InvalidCredentialError
   | 'expired' // MintedCredentialExpiredError
+  | 'clock' // InvalidClockError
   | 'abort'; // the caller's own signal.reason, by identity
 
-/** What a mint resolves to, relative to the clock when the test resolves it. */
+/** What a mint resolves to, relative to the clock when it resolves. */
 export type Payload =
   | { readonly kind: 'lifetime'; readonly lifetimeMs: number } // <= 0: already expired
   | { readonly kind: 'never' } // no expiresAt
   | { readonly kind: 'malformed'; readonly shape: 'no-value' | 'nan' | 'string' | 'number' };
+
+/**
+ * How the next mint behaves (one-shot; then mints wait on a deferred again):
+ * - `return`: returns the payload synchronously; `thenable`: returns a thenable whose `then`
+ *   calls back synchronously with it (two generations);
+ * - `throw`: throws synchronously; `rejected`: returns an already rejected promise;
+ *   `then-throws`: returns an object whose `then` getter throws (all one generation).
+ */
+export type MintBehaviour =
+  | { readonly kind: 'return' | 'thenable'; readonly payload: Payload }
+  | { readonly kind: 'throw' | 'rejected' | 'then-throws' };
+
+/** Which hook a trigger waits for: the first word of the event. */
+export type HookName = 'start' | 'success' | 'failure' | 'breaker' | 'coalesced' | 'refused';
+
+/** What an armed hook does, once, when its next event is delivered. */
+export type TriggerAct =
+  | { readonly act: 'call'; readonly op: Op; readonly key: string }
+  | { readonly act: 'invalidate'; readonly key: string }
+  | { readonly act: 'close' }
+  | { readonly act: 'delete'; readonly key: string };
+
+export interface Trigger {
+  readonly hook: HookName;
+  readonly does: TriggerAct;
+}
 
 export interface ModelConfig {
   readonly keys: readonly string[];
@@ -95,10 +134,12 @@ export interface MintRecord {
   readonly key: string;
   readonly reason: MintReason;
   readonly previousMintId: number | null;
-  /** Settled (resolved or rejected) by the test; a later settlement is not allowed. */
+  /** Settled (by the test, or by its own synchronous behaviour); no later settlement. */
   settledByTest: boolean;
   /** The expiry its payload carried, if it resolved to a well-formed credential. */
   expiresAt: number | null;
+  /** Its behaviour, when it did not wait on a deferred. */
+  readonly behaviour: MintBehaviour | null;
 }
 
 /** The expected outcome of one call. */
@@ -122,35 +163,48 @@ export interface CallerRecord {
   readonly op: Op;
   readonly signal: SignalKind;
   readonly calledAt: number;
+  /** Made by a reporter hook (re-entrantly), not by the test. */
+  readonly fromHook: boolean;
   aborted: boolean;
   pendingOn: number | null;
   result: Result | null;
 }
 
-type Settlement =
-  | {
-      readonly mintId: number;
-      readonly kind: 'resolve';
-      readonly payload: Payload;
-      readonly expiresAt: number;
-    }
-  | { readonly mintId: number; readonly kind: 'reject' }
-  /** A flight failed by close: its waiters learn it when microtasks run. */
-  | { readonly mintId: number; readonly kind: 'closed' };
+/** A mint outcome on its way to the provider through the microtask queue. */
+interface Settlement {
+  readonly mintId: number;
+  readonly kind: 'resolve' | 'reject';
+  readonly payload: Payload | null;
+  readonly expiresAt: number;
+  /** The microtask generation it lands in (0 is the synchronous code that issued it). */
+  readonly gen: number;
+  readonly seq: number;
+}
 
 export interface ModelState {
   readonly config: ModelConfig;
   now: number;
+  /** The provider's clock reads NaN or throws (the wall clock itself goes on). */
+  clockBad: boolean;
   closed: boolean;
   /** Keys with a live cell (the keyed provider creates one on first use). */
   cells: Record<string, Cell>;
   breakers: Record<string, Breaker>;
   mints: MintRecord[];
   callers: CallerRecord[];
-  /** Settlements issued in the current synchronous burst, applied when microtasks run. */
+  /** Mint outcomes not yet seen by the provider, processed when microtasks run. */
   queued: Settlement[];
-  /** Reporter events, projected to strings (see the test's projection). */
+  settlementSeq: number;
+  /** The generation being processed by `drain` (0 outside it). */
+  gen: number;
+  /** Reporter events delivered to the hooks, projected to strings. */
   events: string[];
+  /** Events emitted by the operation in progress, delivered when it ends. */
+  outbox: string[];
+  /** A hook's one-shot call back into the provider. */
+  armed: Trigger | null;
+  /** How the next mint behaves; null: it waits on a deferred the test settles. */
+  nextMint: MintBehaviour | null;
   flightSeq: number;
 }
 
@@ -165,13 +219,19 @@ export function initialState(config: ModelConfig, now: number): ModelState {
   const state: ModelState = {
     config,
     now,
+    clockBad: false,
     closed: false,
     cells: {},
     breakers: {},
     mints: [],
     callers: [],
     queued: [],
+    settlementSeq: 0,
+    gen: 0,
     events: [],
+    outbox: [],
+    armed: null,
+    nextMint: null,
     flightSeq: 0,
   };
   if (config.sharedBreaker) state.breakers[SHARED] = freshBreaker();
@@ -227,11 +287,15 @@ export function decision(s: ModelState, key: string): 'fresh' | 'due' | 'expired
   return 'fresh';
 }
 
-/** Whether a valid (unexpired, not invalidated) credential is cached for `key`. */
+/** Whether a call for `key` must be served from the cache (valid, and the clock readable). */
 export function hasValid(s: ModelState, key: string): boolean {
-  if (s.closed || s.cells[key]?.closed !== false) return false;
+  if (s.closed || s.clockBad || s.cells[key]?.closed !== false) return false;
   const d = decision(s, key);
   return d === 'fresh' || d === 'due';
+}
+
+function emit(s: ModelState, event: string): void {
+  s.outbox.push(event);
 }
 
 function transition(
@@ -241,14 +305,15 @@ function transition(
   to: BreakerName,
   failures: number,
   openedAt: number,
+  at = s.now,
 ): void {
   const from = b.state;
   b.state = to;
   b.failures = failures;
   b.openedAt = openedAt;
   if (from !== to) {
-    const retry = retryAfter(b, s.now, s.config.cooldownMs);
-    s.events.push(`breaker ${key} ${from}>${to} failures=${failures} retry=${retry}`);
+    const retry = retryAfter(b, at, s.config.cooldownMs);
+    emit(s, `breaker ${key} ${from}>${to} failures=${failures} retry=${retry}`);
   }
 }
 
@@ -287,7 +352,7 @@ function admit(s: ModelState, key: string): number | null {
 
 function startMint(s: ModelState, key: string, reason: MintReason): Flight {
   const cell = s.cells[key] as Cell;
-  s.events.push(`start ${key} ${reason}`);
+  emit(s, `start ${key} ${reason}`);
   const prev = cell.cached ?? cell.previous;
   const flight: Flight = {
     mintId: s.mints.length,
@@ -297,15 +362,43 @@ function startMint(s: ModelState, key: string, reason: MintReason): Flight {
     waiters: 0,
     seq: s.flightSeq++,
   };
+  const behaviour = s.nextMint;
+  s.nextMint = null;
   s.mints.push({
     key,
     reason,
     previousMintId: prev === null ? null : prev.mintId,
-    settledByTest: false,
+    settledByTest: behaviour !== null,
     expiresAt: null,
+    behaviour,
   });
   cell.flight = flight;
+  if (behaviour !== null) {
+    // The mint answered synchronously: its outcome is on its way through the microtasks.
+    if (behaviour.kind === 'return' || behaviour.kind === 'thenable') {
+      queueResolve(s, flight.mintId, behaviour.payload, behaviour.kind === 'thenable' ? 2 : 1);
+    } else {
+      queueSettlement(s, flight.mintId, 'reject', null, Number.NaN, 1);
+    }
+  }
   return flight;
+}
+
+function queueResolve(s: ModelState, mintId: number, p: Payload, hops: number): void {
+  const expiresAt = p.kind === 'lifetime' ? s.now + p.lifetimeMs : Number.POSITIVE_INFINITY;
+  if (p.kind !== 'malformed') (s.mints[mintId] as MintRecord).expiresAt = expiresAt;
+  queueSettlement(s, mintId, 'resolve', p, expiresAt, hops);
+}
+
+function queueSettlement(
+  s: ModelState,
+  mintId: number,
+  kind: 'resolve' | 'reject',
+  payload: Payload | null,
+  expiresAt: number,
+  hops: number,
+): void {
+  s.queued.push({ mintId, kind, payload, expiresAt, gen: s.gen + hops, seq: s.settlementSeq++ });
 }
 
 function done(caller: CallerRecord, result: Result): void {
@@ -313,36 +406,29 @@ function done(caller: CallerRecord, result: Result): void {
   caller.result = result;
 }
 
-/**
- * A call of `op` for `key`. Returns the new state and the caller's index in `callers`.
- * The caller's expected result is set at once, or when its flight settles.
- */
-export function call(
-  state: ModelState,
-  key: string,
-  op: Op,
-  signal: SignalKind,
-): { state: ModelState; caller: number } {
-  const s = copy(state);
+// -------------------------------------------------------------- operations (mutate a copy)
+
+function callIn(s: ModelState, key: string, op: Op, signal: SignalKind, fromHook: boolean): number {
   const caller: CallerRecord = {
     key,
     op,
     signal,
     calledAt: s.now,
+    fromHook,
     aborted: signal === 'aborted',
     pendingOn: null,
     result: null,
   };
   s.callers.push(caller);
   const index = s.callers.length - 1;
-  const refuse = (
-    error: ErrorKind,
-    retryAfterMs: number | null = null,
-  ): { state: ModelState; caller: number } => {
+  const refuse = (error: ErrorKind, retryAfterMs: number | null = null): number => {
     done(caller, { ok: false, error, flightMintId: null, retryAfterMs });
-    return { state: s, caller: index };
+    return index;
   };
   if (s.closed) return refuse('closed');
+  // Checked in this order: closed, an aborted signal, an unreadable clock. A keyed provider
+  // creates or touches nothing while its clock cannot be read.
+  if (s.clockBad) return refuse(signal === 'aborted' ? 'abort' : 'clock');
   let cell = s.cells[key];
   if (cell !== undefined && s.config.keyed) {
     // A use makes the key the most recently used: it moves to the end of the order.
@@ -355,12 +441,13 @@ export function call(
   let reason: MintReason = 'forced';
   if (op !== 'refresh') {
     const d = decision(s, key);
-    if (d === 'due' && cell.flight === null && admit(s, key) === null)
-      startMint(s, key, 'proactive');
     if (d === 'fresh' || d === 'due') {
       const cached = cell.cached as Cached;
       done(caller, { ok: true, mintId: cached.mintId, source: 'cached', at: s.now });
-      return { state: s, caller: index };
+      if (d === 'due' && cell.flight === null && admit(s, key) === null) {
+        startMint(s, key, 'proactive');
+      }
+      return index;
     }
     reason = d === 'expired' ? 'expired' : cell.invalidated ? 'invalidated' : 'initial';
   }
@@ -369,10 +456,90 @@ export function call(
     if (refusal !== null) return refuse('breaker', refusal);
     startMint(s, key, reason);
   }
-  const flight = cell.flight as unknown as Flight;
+  // The mint may have failed already (a hook closed the provider): the caller shares that.
+  const flight = cell.flight as Flight | null;
+  if (flight === null) return refuse('closed');
   flight.waiters += 1;
   caller.pendingOn = flight.mintId;
-  return { state: s, caller: index };
+  return index;
+}
+
+function invalidateIn(s: ModelState, key: string, rejected: number | undefined): boolean {
+  const cell = s.cells[key];
+  if (s.closed || cell === undefined || cell.closed || cell.cached === null) return false;
+  if (rejected !== undefined && rejected !== cell.cached.mintId) return false;
+  // The invalidation guard: a credential minted because of an invalidation is kept for
+  // minRefreshIntervalMs, whatever rejects it. An unreadable clock never refuses.
+  const age = s.now - cell.cached.issuedAt;
+  const guardMs = s.config.minRefreshIntervalMs;
+  if (
+    !s.clockBad &&
+    cell.cached.reason === 'invalidated' &&
+    guardMs > 0 &&
+    age >= 0 &&
+    age < guardMs
+  ) {
+    emit(s, `refused ${key} age=${age} retry=${guardMs - age}`);
+    return false;
+  }
+  const cached = cell.cached;
+  cell.previous = {
+    mintId: cached.mintId,
+    hasExpiry: cached.hasExpiry,
+    expiresAt: cached.expiresAt,
+  };
+  cell.invalidated = true;
+  cell.cached = null;
+  return true;
+}
+
+function closeIn(s: ModelState): void {
+  if (s.closed) return;
+  s.closed = true;
+  for (const key of Object.keys(s.cells)) closeCell(s, key);
+  if (s.config.keyed) s.cells = {};
+}
+
+function deleteIn(s: ModelState, key: string): boolean {
+  if (s.cells[key] === undefined) return false;
+  closeCell(s, key);
+  delete s.cells[key];
+  emit(s, `dropped ${key} deleted`);
+  return true;
+}
+
+/** Delivers queued events in order; an armed hook acts when its event is delivered. */
+function deliver(s: ModelState): void {
+  while (s.outbox.length > 0) {
+    const event = s.outbox.shift() as string;
+    s.events.push(event);
+    const trigger = s.armed;
+    if (trigger === null || !event.startsWith(`${trigger.hook} `)) continue;
+    s.armed = null;
+    const t = trigger.does;
+    if (t.act === 'call') callIn(s, t.key, t.op, 'none', true);
+    else if (t.act === 'invalidate') invalidateIn(s, t.key, undefined);
+    else if (t.act === 'close') closeIn(s);
+    else if (s.config.keyed) deleteIn(s, t.key);
+  }
+}
+
+// ---------------------------------------------------------------------- the public API
+
+/**
+ * A call of `op` for `key`. Returns the new state and the caller's index in `callers`.
+ * The caller's expected result is set at once, or when its flight settles.
+ */
+export function call(
+  state: ModelState,
+  key: string,
+  op: Op,
+  signal: SignalKind,
+): { state: ModelState; caller: number } {
+  const s = copy(state);
+  const caller = callIn(s, key, op, signal, false);
+  deliver(s);
+  return { state: s, caller };
 }
 
 /** The eager first mint of a single provider (`createRefreshingProvider` without `lazy`). */
@@ -383,13 +550,14 @@ export function start(state: ModelState): ModelState {
   if (refusal !== null) throw new Error('model: a fresh breaker refused the first mint');
   const flight = startMint(s, key, 'initial');
   flight.waiters += 1;
+  deliver(s);
   return s;
 }
 
 /** The mint id of the credential `peek` returns, or null. */
 export function peek(s: ModelState, key: string): number | null {
   const cell = s.cells[key];
-  if (s.closed || cell === undefined || cell.cached === null) return null;
+  if (s.closed || s.clockBad || cell === undefined || cell.cached === null) return null;
   return s.now < cell.cached.expiresAt ? cell.cached.mintId : null;
 }
 
@@ -399,25 +567,10 @@ export function invalidate(
   key: string,
   rejected: number | undefined,
 ): { state: ModelState; dropped: boolean } {
-  const cell = state.cells[key];
-  if (state.closed || cell === undefined || cell.closed || cell.cached === null) {
-    return { state, dropped: false };
-  }
-  if (rejected !== undefined && rejected !== cell.cached.mintId) return { state, dropped: false };
-  // The invalidation guard: a credential minted because of an invalidation is kept for
-  // minRefreshIntervalMs, whatever rejects it.
-  const age = state.now - cell.cached.issuedAt;
-  const guardMs = state.config.minRefreshIntervalMs;
-  if (cell.cached.reason === 'invalidated' && guardMs > 0 && age >= 0 && age < guardMs) {
-    return { state, dropped: false };
-  }
   const s = copy(state);
-  const c = s.cells[key] as Cell;
-  const cached = c.cached as Cached;
-  c.previous = { mintId: cached.mintId, hasExpiry: cached.hasExpiry, expiresAt: cached.expiresAt };
-  c.invalidated = true;
-  c.cached = null;
-  return { state: s, dropped: true };
+  const dropped = invalidateIn(s, key, rejected);
+  deliver(s);
+  return { state: s, dropped };
 }
 
 /** The caller's own signal aborts. */
@@ -446,55 +599,68 @@ export function settleMint(
   const mint = s.mints[mintId] as MintRecord;
   if (mint.settledByTest) throw new Error(`model: mint ${mintId} settled twice`);
   mint.settledByTest = true;
-  if (outcome.kind === 'reject') {
-    s.queued.push({ mintId, kind: 'reject' });
-    return s;
-  }
-  const p = outcome.payload;
-  const expiresAt = p.kind === 'lifetime' ? s.now + p.lifetimeMs : Number.POSITIVE_INFINITY;
-  if (p.kind !== 'malformed') mint.expiresAt = expiresAt;
-  s.queued.push({ mintId, kind: 'resolve', payload: p, expiresAt });
+  if (outcome.kind === 'reject') queueSettlement(s, mintId, 'reject', null, Number.NaN, 1);
+  else queueResolve(s, mintId, outcome.payload, 1);
   return s;
 }
 
-/** Microtasks run: the queued settlements reach their flights, in the order they were made. */
+/** How the next mint behaves (null: it waits on a deferred). */
+export function setNextMint(state: ModelState, behaviour: MintBehaviour | null): ModelState {
+  const s = copy(state);
+  s.nextMint = behaviour;
+  return s;
+}
+
+/** Arms a hook to call back into the provider when its next event is delivered. */
+export function arm(state: ModelState, trigger: Trigger | null): ModelState {
+  const s = copy(state);
+  s.armed = trigger;
+  return s;
+}
+
+/** The provider's clock becomes unreadable (NaN or a throw), or readable again. */
+export function setClockBad(state: ModelState, bad: boolean): ModelState {
+  const s = copy(state);
+  s.clockBad = bad;
+  return s;
+}
+
+/**
+ * Microtasks run: the queued outcomes reach their flights generation by generation, in the
+ * order they were issued; each one is an operation of its own (its events are delivered, and
+ * armed hooks act, before the next).
+ */
 export function drain(state: ModelState): ModelState {
   if (state.queued.length === 0) return state;
   const s = copy(state);
-  const queued = s.queued;
-  s.queued = [];
-  for (const q of queued) {
-    if (q.kind === 'closed') {
-      settleWaiters(s, q.mintId, {
-        ok: false,
-        error: 'closed',
-        flightMintId: q.mintId,
-        retryAfterMs: null,
-      });
-      continue;
+  while (s.queued.length > 0) {
+    let next = 0;
+    for (let i = 1; i < s.queued.length; i++) {
+      const a = s.queued[i] as Settlement;
+      const b = s.queued[next] as Settlement;
+      if (a.gen < b.gen || (a.gen === b.gen && a.seq < b.seq)) next = i;
     }
-    const mint = s.mints[q.mintId] as MintRecord;
-    const cell = s.cells[mint.key];
-    const flight = cell?.flight;
-    if (
-      cell === undefined ||
-      flight === null ||
-      flight === undefined ||
-      flight.mintId !== q.mintId
-    ) {
-      continue; // timed out, closed or deleted: a late result never wins
-    }
-    if (q.kind === 'reject') {
-      failFlight(s, mint.key, 'mint');
-    } else if (q.payload.kind === 'malformed') {
-      failFlight(s, mint.key, 'invalid');
-    } else if (q.expiresAt <= s.now) {
-      failFlight(s, mint.key, 'expired');
-    } else {
-      install(s, mint.key, q.mintId, q.payload.kind === 'lifetime', q.expiresAt);
-    }
+    const q = s.queued.splice(next, 1)[0] as Settlement;
+    s.gen = q.gen;
+    land(s, q);
+    deliver(s);
   }
+  s.gen = 0;
   return s;
+}
+
+function land(s: ModelState, q: Settlement): void {
+  const mint = s.mints[q.mintId] as MintRecord;
+  const cell = s.cells[mint.key];
+  const flight = cell?.flight;
+  if (cell === undefined || flight === null || flight === undefined || flight.mintId !== q.mintId) {
+    return; // timed out, closed or deleted: a late result never wins
+  }
+  if (q.kind === 'reject') failFlight(s, mint.key, 'mint');
+  else if (q.payload?.kind === 'malformed') failFlight(s, mint.key, 'invalid');
+  else if (s.clockBad) failFlight(s, mint.key, 'clock');
+  else if (q.expiresAt <= s.now) failFlight(s, mint.key, 'expired');
+  else install(s, mint.key, q.mintId, q.payload?.kind === 'lifetime', q.expiresAt);
 }
 
 function install(
@@ -528,8 +694,8 @@ function install(
   b.othersWaiting = false;
   transition(s, key, b, 'closed', 0, 0);
   const remaining = hasExpiry ? (expiresAt - now) / 1000 : undefined;
-  s.events.push(`success ${key} ${flight.reason} took=${now - flight.startedAt} left=${remaining}`);
-  s.events.push(`coalesced ${key} ${flight.reason} waiters=${flight.waiters} ok=true`);
+  emit(s, `success ${key} ${flight.reason} took=${now - flight.startedAt} left=${remaining}`);
+  emit(s, `coalesced ${key} ${flight.reason} waiters=${flight.waiters} ok=true`);
   settleWaiters(s, flight.mintId, { ok: true, mintId, source: 'flight', at: now });
 }
 
@@ -540,31 +706,44 @@ const CODES: Record<ErrorKind, string | null> = {
   breaker: 'SLUICE_BREAKER_OPEN',
   invalid: 'SLUICE_INVALID_CREDENTIAL',
   expired: 'SLUICE_MINTED_CREDENTIAL_EXPIRED',
+  clock: 'SLUICE_INVALID_CLOCK',
   abort: null,
 };
 
+/**
+ * The key's flight fails with `error`. With the clock unreadable, the failure is dated at
+ * the mint's start. A credential that landed while the clock could not be read (`clock`) is
+ * not counted by the breaker (the issuer answered); its probe, if it was one, is handed on.
+ */
 function failFlight(s: ModelState, key: string, error: ErrorKind): void {
   const cell = s.cells[key] as Cell;
   const flight = cell.flight as Flight;
   cell.flight = null;
+  const at = s.clockBad ? flight.startedAt : s.now;
   const b = breakerOf(s, key);
-  b.lastError = { code: CODES[error], at: s.now };
-  if (b.probe === key) {
-    if (b.state === 'half-open') b.lastProber = key;
-    b.probe = null;
-  }
-  const failures = b.failures + 1;
-  if (b.state !== 'closed' || failures >= s.config.failureThreshold) {
-    transition(s, key, b, 'open', failures, s.now);
+  b.lastError = { code: CODES[error], at };
+  if (error === 'clock') {
+    releaseProbe(s, key); // as when closing: the next caller probes at once
   } else {
-    transition(s, key, b, 'closed', failures, 0);
+    if (b.probe === key) {
+      if (b.state === 'half-open') b.lastProber = key;
+      b.probe = null;
+    }
+    const failures = b.failures + 1;
+    if (b.state !== 'closed' || failures >= s.config.failureThreshold) {
+      transition(s, key, b, 'open', failures, at, at);
+    } else {
+      transition(s, key, b, 'closed', failures, 0, at);
+    }
   }
   const cached = cell.cached;
-  const left = cached === null || !cached.hasExpiry ? undefined : (cached.expiresAt - s.now) / 1000;
-  s.events.push(
-    `failure ${key} ${flight.reason} took=${s.now - flight.startedAt} code=${CODES[error]} cached=${left}`,
+  const left =
+    cached === null || !cached.hasExpiry || s.clockBad ? undefined : (cached.expiresAt - at) / 1000;
+  emit(
+    s,
+    `failure ${key} ${flight.reason} took=${at - flight.startedAt} code=${CODES[error]} cached=${left}`,
   );
-  s.events.push(`coalesced ${key} ${flight.reason} waiters=${flight.waiters} ok=false`);
+  emit(s, `coalesced ${key} ${flight.reason} waiters=${flight.waiters} ok=false`);
   settleWaiters(s, flight.mintId, {
     ok: false,
     error,
@@ -577,16 +756,23 @@ function settleWaiters(s: ModelState, mintId: number, result: Result): void {
   for (const caller of s.callers) if (caller.pendingOn === mintId) done(caller, result);
 }
 
+/** The key gives up its half-open probe: back to open with the cooldown already elapsed. */
+function releaseProbe(s: ModelState, key: string): void {
+  const b = breakerOf(s, key);
+  if (b.probe !== key) return;
+  b.probe = null;
+  if (b.state === 'half-open') {
+    const at = s.clockBad ? b.openedAt + s.config.cooldownMs : s.now;
+    transition(s, key, b, 'open', b.failures, at - s.config.cooldownMs, at);
+  }
+}
+
 /** Closes the key's cell: gives up its probe, drops its credential, fails its flight. */
 function closeCell(s: ModelState, key: string): void {
   const cell = s.cells[key] as Cell;
   cell.closed = true;
   const b = breakerOf(s, key);
-  if (b.probe === key) {
-    b.probe = null;
-    if (b.state === 'half-open')
-      transition(s, key, b, 'open', b.failures, s.now - s.config.cooldownMs);
-  }
+  releaseProbe(s, key);
   if (b.lastProber === key) {
     b.lastProber = null;
     b.othersWaiting = false;
@@ -610,9 +796,8 @@ function closeCell(s: ModelState, key: string): void {
 export function close(state: ModelState): ModelState {
   if (state.closed) return state;
   const s = copy(state);
-  s.closed = true;
-  for (const key of Object.keys(s.cells)) closeCell(s, key);
-  if (s.config.keyed) s.cells = {};
+  closeIn(s);
+  deliver(s);
   return s;
 }
 
@@ -620,9 +805,9 @@ export function close(state: ModelState): ModelState {
 export function deleteKey(state: ModelState, key: string): { state: ModelState; deleted: boolean } {
   if (state.cells[key] === undefined) return { state, deleted: false };
   const s = copy(state);
-  closeCell(s, key);
-  delete s.cells[key];
-  return { state: s, deleted: true };
+  const deleted = deleteIn(s, key);
+  deliver(s);
+  return { state: s, deleted };
 }
 
 /** The wall clock is set to `now`; timers keep their remaining delays. */
@@ -632,7 +817,10 @@ export function setNow(state: ModelState, now: number): ModelState {
   return s;
 }
 
-/** `ms` pass on both clocks; mint timeouts fire on the way, in the order they were set. */
+/**
+ * `ms` pass on both clocks; mint timeouts fire on the way, in the order they were set, each
+ * an operation of its own (its events delivered, armed hooks acting).
+ */
 export function advance(state: ModelState, ms: number): ModelState {
   const s = copy(state);
   let left = ms;
@@ -654,6 +842,9 @@ export function advance(state: ModelState, ms: number): ModelState {
     elapse(s, step);
     left -= step;
     failFlight(s, next.key, 'timeout');
+    deliver(s);
+    // A hook may have started mints with synchronous outcomes: they land before time moves on.
+    if (s.queued.length > 0) Object.assign(s, drain(s));
   }
   elapse(s, left);
   return s;
@@ -670,8 +861,9 @@ export function snapshot(s: ModelState, key: string) {
   const cell = s.cells[key];
   if (cell === undefined) return undefined;
   const b = breakerOf(s, key);
-  const d = decision(s, key);
   const c = cell.cached;
+  // An unreadable clock reports a cached credential as expired, and no wait for the breaker.
+  const d = s.clockBad ? (c === null ? 'missing' : 'expired') : decision(s, key);
   return {
     status: cell.closed ? 'closed' : d === 'missing' ? 'empty' : d,
     issuedAt: c === null ? null : c.issuedAt,
@@ -682,7 +874,7 @@ export function snapshot(s: ModelState, key: string) {
     breaker: {
       state: b.state,
       failures: b.failures,
-      retryAfterMs: retryAfter(b, s.now, s.config.cooldownMs),
+      retryAfterMs: s.clockBad ? 0 : retryAfter(b, s.now, s.config.cooldownMs),
     },
     lastError: b.lastError,
   };

@@ -19,10 +19,11 @@ export interface LocalCa {
   /** The CA certificate, PEM: give it to clients as `ca`. */
   readonly caPem: string;
   /**
-   * Issues a leaf for `servername` valid from a minute ago for `lifetimeMs` (the X.509
-   * validity has one-second precision; `notAfter` is rounded up to the next second).
+   * Issues a leaf for `servername` valid from a minute ago (or from `notBefore`, epoch ms) for
+   * `lifetimeMs` (the X.509 validity has one-second precision; `notAfter` is rounded up to
+   * the next second).
    */
-  issue(servername: string, lifetimeMs?: number): Promise<IssuedLeaf>;
+  issue(servername: string, lifetimeMs?: number, notBefore?: number): Promise<IssuedLeaf>;
 }
 
 export interface IssuedLeaf {
@@ -57,7 +58,7 @@ export async function createLocalCa(): Promise<LocalCa> {
 
   return {
     caPem,
-    async issue(servername, lifetimeMs = 3_600_000) {
+    async issue(servername, lifetimeMs = 3_600_000, notBefore = undefined) {
       const keys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as KeyPair;
       const start = Date.now();
       const notAfter = Math.ceil((start + lifetimeMs) / 1000) * 1000;
@@ -67,7 +68,7 @@ export async function createLocalCa(): Promise<LocalCa> {
         serialNumber: serial,
         subject: `CN=${servername}`,
         issuer: ca.subject,
-        notBefore: new Date(start - 60_000),
+        notBefore: new Date(notBefore ?? start - 60_000),
         notAfter: new Date(notAfter),
         signingKey: caKeys.privateKey,
         publicKey: keys.publicKey,
