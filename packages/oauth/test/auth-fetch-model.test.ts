@@ -257,6 +257,7 @@ describe('createAuthFetch (model)', () => {
                 return Promise.reject(failure);
               case 'thenable-rejects':
                 return {
+                  // biome-ignore lint/suspicious/noThenProperty: a hostile thenable is the input
                   then: (_ok: unknown, fail: (e: unknown) => void) => fail(failure),
                 } as never;
               case 'serves-number':
