@@ -1,5 +1,5 @@
 /**
- * Soak and leak checks for @sluice/core. Three phases:
+ * Soak and leak checks for @sluice/core. Four phases:
  *   provider  millions of calls and mints on one provider (refreshes, failures, outages,
  *             hung mints, aborts, invalidations, clock jumps) with an injected clock; the
  *             heap after forced GC must grow less than 1 MiB from the post-warm-up baseline,
@@ -8,16 +8,20 @@
  *   keyed     a stream of distinct keys through a keyed provider: its size never exceeds
  *             maxKeys, its heap stops growing once full, bytes per cached key reported;
  *   timers    the timer-driven paths under @sinonjs/fake-timers: countTimers() is 0 after
- *             close() and bounded while running.
+ *             close() and bounded while running;
+ *   aborted   a million (100k short) callers of a hung mint abort: nothing of them is
+ *             retained and none is counted as a waiter, while the mint still hangs.
  * Prints a summary table, writes bench-results/soak.json and exits 1 when a bound is broken.
  *
  * Usage: node --expose-gc --import tsx test/soak/soak.ts [--short] [--seed N]
- *   (pnpm soak: 10M gets / 1M mints / 1M keys; pnpm soak:short: 1M / 100k / 100k, < 60 s)
+ *   (pnpm soak: 10M gets / 1M mints / 1M keys / 1M aborted waiters; pnpm soak:short:
+ *   1M / 100k / 100k / 100k, < 60 s)
  */
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { soakAborted } from './aborted-phase.js';
 import { soakTimers } from './fake-timer-phase.js';
 import { describeEnvironment } from './instruments.js';
 import { soakKeyed } from './keyed-phase.js';
@@ -36,8 +40,24 @@ const short = args.includes('--short');
 const seedArg = args.indexOf('--seed');
 const seed = seedArg === -1 ? 20_240_601 : Number(args[seedArg + 1]);
 const scale = short
-  ? { gets: 1_000_000, mints: 100_000, warmupGets: 100_000, keys: 100_000, rounds: 2_000 }
-  : { gets: 10_000_000, mints: 1_000_000, warmupGets: 500_000, keys: 1_000_000, rounds: 20_000 };
+  ? {
+      gets: 1_000_000,
+      mints: 100_000,
+      warmupGets: 100_000,
+      keys: 100_000,
+      rounds: 2_000,
+      aborted: 100_000,
+    }
+  : {
+      gets: 10_000_000,
+      mints: 1_000_000,
+      warmupGets: 500_000,
+      keys: 1_000_000,
+      rounds: 20_000,
+      aborted: 1_000_000,
+    };
+/** What Sluice may leave on the heap, above the no-Sluice floor, once aborted callers go. */
+const ABORTED_RETAINED_LIMIT_BYTES = 1 * MiB;
 const maxKeys = 1_000;
 
 const log = (line: string): void => console.log(line);
@@ -69,6 +89,9 @@ console.log('\n==> timers (fake)');
 const timersStarted = performance.now();
 const timers = await soakTimers({ rounds: scale.rounds, seed });
 const timersSeconds = (performance.now() - timersStarted) / 1000;
+
+console.log('\n==> aborted waiters');
+const aborted = await soakAborted({ waiters: scale.aborted, log });
 
 interface Check {
   readonly name: string;
@@ -143,6 +166,14 @@ const checks: Check[] = [
     ok: timers.timersAfterClose === 0,
   },
   {
+    name: 'aborted waiters: retained after abort',
+    measured: `${kib(aborted.retainedAfterAbortBytes)} (floor without Sluice ${kib(aborted.floorRetainedBytes)}) of ${kib(aborted.heldWhileWaitingBytes)} held by ${count(aborted.waiters)} waiters; ${aborted.waitersAfterAbort} still counted`,
+    bound: `< floor + ${kib(ABORTED_RETAINED_LIMIT_BYTES)}, 0 counted`,
+    ok:
+      aborted.retainedAfterAbortBytes < aborted.floorRetainedBytes + ABORTED_RETAINED_LIMIT_BYTES &&
+      aborted.waitersAfterAbort === 0,
+  },
+  {
     name: 'unhandled rejections',
     measured: String(unhandled),
     bound: '0',
@@ -188,6 +219,7 @@ writeFileSync(
       provider,
       keyed,
       timers: { ...timers, seconds: timersSeconds },
+      aborted,
       unhandledRejections: unhandled,
     },
     null,

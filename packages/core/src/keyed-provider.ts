@@ -28,13 +28,17 @@ export interface KeyedProviderOptions<K, T> extends RefreshPolicyOptions {
    */
   keyOf?: (key: K) => string;
   /**
-   * Most keys cached at once; past it the least recently used key is dropped (its in-flight
-   * mint, if any, is aborted and its waiters get `ProviderClosedError`).
+   * Most keys cached at once; past it the least recently used key that no caller waits on is
+   * dropped (a background refresh of it is aborted). A key whose mint callers wait on is never
+   * evicted: when every key is in that state, a call for a new key fails with
+   * `KeysBusyError` (`SLUICE_KEYS_BUSY`) until one of those mints settles.
    * @default 10000
    */
   maxKeys?: number;
   /**
-   * A key not used (`get`, `getCredential`, `refresh`) for this many milliseconds is dropped.
+   * A key not used (`get`, `getCredential`, `refresh`) for this many milliseconds is dropped,
+   * by the next call or by one unref'd timer (so a quiet provider stops refreshing it), and
+   * never while callers wait on its mint.
    * @default undefined (never: only `maxKeys` bounds the cache)
    */
   idleTtlMs?: number;
@@ -81,7 +85,7 @@ export interface KeyedProvider<K, T> {
   get(key: K, options?: CallOptions): Promise<T>;
   /** As `RefreshingProvider.getCredential`, for `key`. */
   getCredential(key: K, options?: CallOptions): Promise<Credential<T>>;
-  /** The key's credential if cached and not expired; no side effects. */
+  /** The key's credential if cached and not expired; no side effects (an idle key reads as absent). */
   peek(key: K): Credential<T> | undefined;
   /** As `RefreshingProvider.invalidate`, for `key`. */
   invalidate(key: K, rejected?: T | Credential<T>): boolean;

@@ -55,22 +55,30 @@ export interface RefreshPolicyOptions {
   /**
    * Refresh-loop guard, in milliseconds: when a mint returns a credential that is due at
    * once, or whose expiry did not advance, the next proactive refresh waits at least this.
+   * Also the invalidation guard: a credential minted because of an invalidation cannot be
+   * invalidated again for this long (`onInvalidateRefused` reports it), so a server that
+   * rejects every token costs at most one mint per interval. 0 turns both guards off.
    * @default 5000
    */
   minRefreshIntervalMs?: number;
   /**
    * `'on-access'` refreshes when a caller finds the credential due; `'timer'` also keeps an
-   * idle provider fresh with an unref'd timer set for the due point.
+   * idle provider fresh with an unref'd timer set for the due point (never sooner than 1 s
+   * after it was set, so it cannot mint in a tight loop).
    * @default 'on-access'
    */
   schedule?: RefreshSchedule;
   /**
-   * The clock, in epoch milliseconds. Called each time it is needed, never captured.
+   * The clock, in epoch milliseconds. Called each time it is needed, never captured. A
+   * reading that throws or is not a finite number fails that call with `InvalidClockError`
+   * (`SLUICE_INVALID_CLOCK`): a credential is never judged valid on a bad reading.
    * @default () => Date.now()
    */
   now?: () => number;
   /**
-   * The jitter source, returning a number in [0, 1). Called once per credential.
+   * The jitter source, returning a number in [0, 1). Called once per credential. A value
+   * outside is clamped; a throw or a non-finite value samples 0 (no jitter), never failing
+   * the mint.
    * @default () => Math.random()
    */
   random?: () => number;

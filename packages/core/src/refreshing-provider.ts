@@ -84,9 +84,12 @@ export interface RefreshingProvider<T> {
   /**
    * The credential's value. Served from the cache while valid (a due credential is served
    * AND refreshed in the background); an expired or missing one is awaited from one shared
-   * mint.
+   * mint. Always returns a promise: every failure below is a rejection, never a throw.
    * @throws {BreakerOpenError} `SLUICE_BREAKER_OPEN` when expired and the breaker is open.
    * @throws {ProviderClosedError} `SLUICE_PROVIDER_CLOSED` after `close()`.
+   * @throws {InvalidClockError} `SLUICE_INVALID_CLOCK` when the clock cannot be read.
+   * @throws {InvalidOptionError} `SLUICE_INVALID_OPTION` when `options` or its `signal` is bad.
+   * @throws `signal.reason` when the caller's signal aborts.
    * @throws the mint's own error, unchanged, to every waiter of a failed mint.
    */
   get(options?: CallOptions): Promise<T>;
@@ -97,7 +100,10 @@ export interface RefreshingProvider<T> {
   /**
    * Drops the cached credential (after a 401, say) so the next `get` mints. With `rejected`
    * (a value or a credential), does nothing unless the cache still holds that one, so late
-   * 401s for an already replaced credential never cause another mint.
+   * 401s for an already replaced credential never cause another mint. A credential that was
+   * itself minted because of an invalidation is kept for `minRefreshIntervalMs` (the
+   * invalidation guard, reported through `onInvalidateRefused`): use `refresh()` to force a
+   * new one regardless.
    * @returns whether the cached credential was dropped.
    */
   invalidate(rejected?: T | Credential<T>): boolean;

@@ -13,6 +13,7 @@
  */
 
 import { hold, release } from './internal/dispatch.js';
+import { RecencyList, type RecencyNode } from './internal/recency-list.js';
 import { register, unregister } from './internal/signal-waiters.js';
 import { setRef, startTimer, stopTimer, type TimerHandle } from './internal/timers.js';
 import type { Timers } from './policy-options.js';
@@ -38,8 +39,12 @@ export interface FlightOptions {
   readonly timers?: Timers | undefined;
 }
 
-/** A waiter with its own signal, detached the moment it aborts. */
-interface SignalWaiter {
+/**
+ * A waiter with its own signal, detached the moment it aborts. Waiters are linked into a
+ * list rather than kept in a Set: a Set keeps its grown table after deletions, so a million
+ * aborted waiters of a hung mint would still cost their slots; a list frees each node.
+ */
+interface SignalWaiter extends RecencyNode {
   readonly signal: AbortSignal;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
@@ -53,7 +58,9 @@ interface Flight<T> {
   readonly timers: Timers | undefined;
   /** Waiters without a signal: they cannot leave, so a count is enough. */
   plain: number;
-  readonly withSignal: Set<SignalWaiter>;
+  /** Waiters with a signal, in the order they joined, and how many. */
+  readonly withSignal: RecencyList<SignalWaiter>;
+  signalWaiters: number;
   done: boolean;
   timer: TimerHandle | undefined;
   fail(error: unknown): void;
@@ -83,7 +90,7 @@ export class SingleFlight<T> {
   /** Callers waiting on the running flight, aborted ones excluded (0 when none runs). */
   get waiters(): number {
     const flight = this.#current;
-    return flight === undefined ? 0 : flight.plain + flight.withSignal.size;
+    return flight === undefined ? 0 : flight.plain + flight.signalWaiters;
   }
 
   /**
@@ -94,7 +101,7 @@ export class SingleFlight<T> {
     const flight = this.#current;
     if (flight === undefined) return undefined;
     flight.plain += 1;
-    if (flight.plain + flight.withSignal.size === 1) this.#busy(flight, true);
+    if (flight.plain + flight.signalWaiters === 1) this.#busy(flight, true);
     return flight.promise;
   }
 
@@ -109,20 +116,28 @@ export class SingleFlight<T> {
     if (flight === undefined) return undefined;
     if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise<U>((resolve, reject) => {
+      let joined = false;
       const waiter: SignalWaiter = {
         signal,
         resolve: resolve as (value: unknown) => void,
         reject,
         project: project as ((value: never) => unknown) | undefined,
         release: (reason) => {
-          if (!flight.withSignal.delete(waiter)) return;
-          if (flight.plain + flight.withSignal.size === 0) this.#busy(flight, false);
+          if (!joined || flight.done) return;
+          joined = false;
+          flight.withSignal.remove(waiter);
+          flight.signalWaiters -= 1;
+          if (flight.plain + flight.signalWaiters === 0) this.#busy(flight, false);
           reject(reason);
         },
+        newer: undefined,
+        older: undefined,
       };
       register(signal, waiter.release); // may throw for a hostile signal: nothing added then
-      flight.withSignal.add(waiter);
-      if (flight.plain + flight.withSignal.size === 1) this.#busy(flight, true);
+      joined = true;
+      flight.withSignal.push(waiter);
+      flight.signalWaiters += 1;
+      if (flight.plain + flight.signalWaiters === 1) this.#busy(flight, true);
     });
   }
 
@@ -155,7 +170,8 @@ export class SingleFlight<T> {
       controller,
       timers: options.timers,
       plain: 0,
-      withSignal: new Set(),
+      withSignal: new RecencyList<SignalWaiter>(),
+      signalWaiters: 0,
       done: false,
       timer: undefined,
       fail: (error) => {
@@ -180,6 +196,7 @@ export class SingleFlight<T> {
       if (this.#current === flight) this.#current = undefined;
       waiting = [...flight.withSignal];
       flight.withSignal.clear();
+      flight.signalWaiters = 0;
       for (const waiter of waiting) unregister(waiter.signal, waiter.release);
       return true;
     };

@@ -6,7 +6,9 @@
  * 2. the cohort's median settle time < 100 ms;
  * 3. get() with an injected clock / floor < 1.5 (Sluice's own hot-path code);
  * 4. get() with the default clock / (floor + one Date.now()) < 1.5 (the hot path costs no
- *    more than the caller's await plus its one clock read).
+ *    more than the caller's await plus its one clock read);
+ * 5. get() / get() of @sluice/core 0.1.0 (rebuilt from git, same process) < 1.5, with the
+ *    default clock and with an injected one: the hardening left the hot path as it was.
  *
  * The raw get()/floor ratio is printed but not asserted: it includes `Date.now()`, whose
  * cost varies by machine (about as much as the await itself on the reference VM).
@@ -34,7 +36,14 @@ const hotPath = await measureHotPath({
   minCpuTimeMs: 120,
   allocationOps: 0,
   allocationRepeats: 0,
-  only: ['await-resolved', 'get', 'get-injected-clock', 'date-now'],
+  only: [
+    'await-resolved',
+    'get',
+    'get-injected-clock',
+    'date-now',
+    'get-0.1.0',
+    'get-injected-clock-0.1.0',
+  ],
 });
 const ns = (id: CaseId): number => {
   const found = hotPath.cases.find((result) => result.id === id);
@@ -45,6 +54,8 @@ const floor = ns('await-resolved');
 const ownCodeRatio = ns('get-injected-clock') / floor;
 const withClockRatio = ns('get') / (floor + ns('date-now'));
 const rawRatio = ns('get') / floor;
+const vsReleaseRatio = ns('get') / ns('get-0.1.0');
+const vsReleaseInjectedRatio = ns('get-injected-clock') / ns('get-injected-clock-0.1.0');
 
 const [cohort] = await measureCohorts({ waiters: WAITERS, runs: 5, scenarios: ['provider-get'] });
 if (cohort === undefined) throw new Error('guard: the cohort did not run');
@@ -69,6 +80,16 @@ const guards: Guard[] = [
     name: `get() / (floor + Date.now()) < ${MAX_RATIO}`,
     figure: `${withClockRatio.toFixed(2)}x`,
     ok: withClockRatio < MAX_RATIO,
+  },
+  {
+    name: `get() / get() of 0.1.0 < ${MAX_RATIO}`,
+    figure: `${vsReleaseRatio.toFixed(2)}x`,
+    ok: vsReleaseRatio < MAX_RATIO,
+  },
+  {
+    name: `get() injected now() / 0.1.0's < ${MAX_RATIO}`,
+    figure: `${vsReleaseInjectedRatio.toFixed(2)}x`,
+    ok: vsReleaseInjectedRatio < MAX_RATIO,
   },
 ];
 
