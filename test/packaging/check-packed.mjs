@@ -3,9 +3,17 @@
 //
 // For every non-private package under packages/: `pnpm pack` it, check the tarball's file
 // list (no sources, no tests, README.md shipped when the package has one), install the
-// tarball into a scratch npm project under the OS temp dir, and run an ESM and a CJS
-// consumer that build a provider through the public entry point and get its value.
+// tarball into a scratch npm project under the OS temp dir (with the adapters' peer
+// dependencies at the versions their tests use), and run an ESM and a CJS consumer that build
+// a provider through the public entry point and get its value; the Prometheus and
+// OpenTelemetry adapters are used for real (a provider reporting to them), others must load.
 // Deep imports of `internal/*` must not resolve. Needs a prior `pnpm build`.
+//
+// @sluice/oauth is used for real too: ESM and CJS scripts mint a token from a loopback token
+// endpoint and fetch a resource through createAuthFetch (its CJS build `require`s the
+// ESM-only oauth4webapi, which needs Node >= 20.19), and check that its errors are
+// SluiceErrors of the same core copy. Every package's types are then compiled from a
+// CommonJS (.cts) and an ES module (.mts) TypeScript consumer under `module: node16`.
 //
 // Plain Node ESM with no dependencies. Exits 1 when any check fails.
 // Usage: node test/packaging/check-packed.mjs
@@ -130,19 +138,51 @@ const core = require('${name}');
 });
 `;
 
-// Both resolvers must refuse the deep import: the exports map blocks `./internal/*`.
-const deepImportProbe = (name) => `
-import { createRequire } from 'node:module';
-const require = createRequire(import.meta.url);
-const results = [];
-for (const specifier of ['${name}/internal/timers', '${name}/internal/timers.js', '${name}/dist/index.js']) {
-  let esm = 'resolved';
-  try { import.meta.resolve(specifier); } catch (error) { esm = error.code ?? 'error'; }
-  let cjs = 'resolved';
-  try { require.resolve(specifier); } catch (error) { cjs = error.code ?? 'error'; }
-  results.push({ specifier, esm, cjs });
-}
-console.log(JSON.stringify(results));
+// The telemetry adapters, used for real from each module system: a provider reporting to
+// them (prom-client's exposition checked; OpenTelemetry with the API alone, whose no-op meter
+// and tracer must still let the provider and the traced mint work).
+const prometheusConsumer = (name, kind) => `
+${kind === 'esm' ? `import { createRefreshingProvider } from '@sluice/core';\nimport { createPrometheusReporter } from '${name}';\nimport { Registry } from 'prom-client';` : `const { createRefreshingProvider } = require('@sluice/core');\nconst { createPrometheusReporter } = require('${name}');\nconst { Registry } = require('prom-client');`}
+(async () => {
+  const registry = new Registry();
+  const metrics = createPrometheusReporter({ registry });
+  const provider = await createRefreshingProvider({
+    name: 'packed-${kind}',
+    mint: () => ({ value: 'token', expiresAt: Date.now() + 60_000 }),
+    reporter: metrics,
+  });
+  metrics.observe(provider);
+  const text = await registry.metrics();
+  provider.close();
+  for (const line of ['sluice_refreshes_total{name="packed-${kind}",reason="initial"} 1', 'sluice_breaker_state{name="packed-${kind}",state="closed"} 1']) {
+    if (!text.includes(line)) throw new Error('${kind}: missing ' + line + ' in \\n' + text);
+  }
+  console.log('${kind} ok');
+})().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
+`;
+
+const openTelemetryConsumer = (name, kind) => `
+${kind === 'esm' ? `import { createRefreshingProvider } from '@sluice/core';\nimport { createOpenTelemetryReporter, traceMint, REFRESH_SPAN_NAME } from '${name}';` : `const { createRefreshingProvider } = require('@sluice/core');\nconst { createOpenTelemetryReporter, traceMint, REFRESH_SPAN_NAME } = require('${name}');`}
+(async () => {
+  const telemetry = createOpenTelemetryReporter();
+  const provider = await createRefreshingProvider({
+    name: 'packed-${kind}',
+    mint: traceMint(async () => ({ value: 'token' }), { name: 'packed-${kind}', reporter: telemetry }),
+    reporter: telemetry,
+  });
+  telemetry.observe(provider);
+  const value = await provider.get();
+  provider.close();
+  telemetry.shutdown();
+  if (value !== 'token' || REFRESH_SPAN_NAME !== 'sluice.refresh') throw new Error('${kind}: got ' + value);
+  console.log('${kind} ok');
+})().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
 `;
 
 // @sluice/oauth against a loopback token endpoint and resource server, from ESM or CJS.
@@ -208,22 +248,45 @@ try {
 console.log('${kind} ok');
 `;
 
-const oauthEsmConsumer = () => `
+const oauthConsumer = (name, kind) =>
+  kind === 'esm'
+    ? `
 import http from 'node:http';
 import * as core from '@sluice/core';
-import * as oauth from '@sluice/oauth';
-${oauthConsumerBody('esm')}`;
-
-const oauthCjsConsumer = () => `
+import * as oauth from '${name}';
+${oauthConsumerBody('esm')}`
+    : `
 const http = require('node:http');
 const core = require('@sluice/core');
-const oauth = require('@sluice/oauth');
+const oauth = require('${name}');
 (async () => {
 ${oauthConsumerBody('cjs')}
 })().catch((error) => {
   console.error(error);
   process.exit(1);
 });
+`;
+
+/** Consumers that use an adapter for real, by package name (others get the generic probe). */
+const adapterConsumers = {
+  '@sluice/prometheus': prometheusConsumer,
+  '@sluice/opentelemetry': openTelemetryConsumer,
+  '@sluice/oauth': oauthConsumer,
+};
+
+// Both resolvers must refuse the deep import: the exports map blocks `./internal/*`.
+const deepImportProbe = (name) => `
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const results = [];
+for (const specifier of ['${name}/internal/timers', '${name}/internal/timers.js', '${name}/dist/index.js']) {
+  let esm = 'resolved';
+  try { import.meta.resolve(specifier); } catch (error) { esm = error.code ?? 'error'; }
+  let cjs = 'resolved';
+  try { require.resolve(specifier); } catch (error) { cjs = error.code ?? 'error'; }
+  results.push({ specifier, esm, cjs });
+}
+console.log(JSON.stringify(results));
 `;
 
 /**
@@ -273,16 +336,35 @@ function packPackage(dir, packDir) {
   return { name, tarballPath };
 }
 
+/**
+ * The peer dependencies of the packed packages, at the exact versions their own tests run
+ * against (their devDependencies), so a consumer gets what users install beside them.
+ */
+function peerInstalls(dirs) {
+  const peers = new Map();
+  for (const dir of dirs) {
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    for (const peer of Object.keys(manifest.peerDependencies ?? {})) {
+      const version = manifest.devDependencies?.[peer];
+      peers.set(peer, version === undefined ? peer : `${peer}@${version}`);
+    }
+  }
+  return [...peers.values()].sort();
+}
+
 /** Installs every tarball together (adapters need the packed core, not the registry's). */
-function installTarballs(project, tarballPaths) {
+function installTarballs(project, tarballPaths, peers) {
   run('npm', ['init', '-y'], project);
   const flags = ['--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error'];
-  // Offline first: core and tls need nothing from the registry; @sluice/oauth's oauth4webapi
-  // (peer) and async-mutex come from npm's cache when there, else from the registry.
-  let installed = attempt('npm', ['install', ...flags, '--offline', ...tarballPaths], project);
+  // Offline first: @sluice/core has no dependencies, and adapter peers may be in npm's cache.
+  let installed = attempt(
+    'npm',
+    ['install', ...flags, '--offline', ...tarballPaths, ...peers],
+    project,
+  );
   if (!installed.ok) {
     console.log('  (offline install failed, retrying online)');
-    installed = attempt('npm', ['install', ...flags, ...tarballPaths], project);
+    installed = attempt('npm', ['install', ...flags, ...tarballPaths, ...peers], project);
   }
   check(
     installed.ok,
@@ -296,12 +378,13 @@ function installTarballs(project, tarballPaths) {
 function checkConsumer(project, name) {
   console.log(`\n${name}: consume`);
   const slug = name.replace(/[^a-z0-9]+/gi, '-').replace(/^-+/, '');
+  const adapterConsumer = adapterConsumers[name];
   if (name === '@sluice/core') {
     writeFileSync(join(project, `${slug}.mjs`), esmConsumer(name));
     writeFileSync(join(project, `${slug}.cjs`), cjsConsumer(name));
-  } else if (name === '@sluice/oauth') {
-    writeFileSync(join(project, `${slug}.mjs`), oauthEsmConsumer());
-    writeFileSync(join(project, `${slug}.cjs`), oauthCjsConsumer());
+  } else if (adapterConsumer !== undefined) {
+    writeFileSync(join(project, `${slug}.mjs`), adapterConsumer(name, 'esm'));
+    writeFileSync(join(project, `${slug}.cjs`), adapterConsumer(name, 'cjs'));
   } else {
     // Adapters: both entry points load and export something.
     const probe = (load, kind) =>
@@ -311,22 +394,12 @@ function checkConsumer(project, name) {
   }
   writeFileSync(join(project, `${slug}-deep.mjs`), deepImportProbe(name));
 
-  const what = {
-    '@sluice/core': ' + provider.get()',
-    '@sluice/oauth': ' + mint + createAuthFetch with a 401 retry',
-  };
+  const used =
+    name === '@sluice/core' || adapterConsumer !== undefined ? ' + a provider using it' : '';
   const esm = attempt(process.execPath, [`./${slug}.mjs`], project);
-  check(
-    esm.ok && esm.output.includes('esm ok'),
-    `${name}: ESM import${what[name] ?? ''} works`,
-    esm.output,
-  );
+  check(esm.ok && esm.output.includes('esm ok'), `${name}: ESM import${used} works`, esm.output);
   const cjs = attempt(process.execPath, [`./${slug}.cjs`], project);
-  check(
-    cjs.ok && cjs.output.includes('cjs ok'),
-    `${name}: CJS require${what[name] ?? ''} works`,
-    cjs.output,
-  );
+  check(cjs.ok && cjs.output.includes('cjs ok'), `${name}: CJS require${used} works`, cjs.output);
 
   const deep = attempt(process.execPath, [`./${slug}-deep.mjs`], project);
   if (!deep.ok) {
@@ -409,10 +482,13 @@ try {
     const project = join(work, 'consumer');
     mkdirSync(project);
     console.log('\ninstall');
+    const peers = peerInstalls(publishable);
+    if (peers.length > 0) console.log(`  peers: ${peers.join(', ')}`);
     if (
       installTarballs(
         project,
         ready.map((entry) => entry.tarballPath),
+        peers,
       )
     ) {
       for (const { name } of ready) checkConsumer(project, name);

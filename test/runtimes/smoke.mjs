@@ -318,6 +318,75 @@ test('close rejects waiters with ProviderClosedError, aborts the mint and refuse
   provider.close(); // idempotent
 });
 
+test('a hook that calls back into the provider never breaks the call that caused it', async () => {
+  const clock = manualClock();
+  let provider;
+  let inner;
+  let mints = 0;
+  provider = await createRefreshingProvider({
+    ...EXACT,
+    now: clock.now,
+    reporter: {
+      onRefreshStart: (event) => {
+        if (event.reason === 'proactive') inner = provider.get();
+      },
+    },
+    mint: () => {
+      mints += 1;
+      return { value: `token-${mints}`, expiresAt: clock.now() + 1_000 };
+    },
+  });
+  clock.advance(800); // due
+  const outer = provider.get();
+  assert(outer instanceof Promise, 'get() returns a promise');
+  equal(await outer, 'token-1', 'the outer call is served the cached token');
+  equal(await inner, 'token-1', "the hook's call is served too");
+  await flush();
+  equal(mints, 2, 'one background refresh');
+  provider.close();
+});
+
+test('a synchronous mint failure reaches every caller of the tick from ONE mint', async () => {
+  let mints = 0;
+  const boom = new Error('sync');
+  const provider = await createRefreshingProvider({
+    lazy: true,
+    mint: () => {
+      mints += 1;
+      throw boom;
+    },
+  });
+  const errors = await Promise.all([1, 2, 3, 4, 5].map(() => rejection(provider.get())));
+  equal(mints, 1, 'one mint');
+  assert(
+    errors.every((error) => error === boom),
+    'the same error to every caller',
+  );
+  provider.close();
+});
+
+test('a clock that reads NaN or throws fails the call with InvalidClockError, never serving', async () => {
+  let mode = 'ok';
+  const provider = await createRefreshingProvider({
+    now: () => {
+      if (mode === 'nan') return Number.NaN;
+      if (mode === 'throw') throw new Error('clock broke');
+      return START;
+    },
+    mint: () => ({ value: 'token', expiresAt: START + 60_000 }),
+  });
+  for (const bad of ['nan', 'throw']) {
+    mode = bad;
+    const result = provider.get();
+    assert(result instanceof Promise, `${bad}: get() returns a promise`);
+    const error = await rejection(result);
+    assert(isSluiceError(error, 'SLUICE_INVALID_CLOCK'), `${bad}: InvalidClockError`);
+  }
+  mode = 'ok';
+  equal(await provider.get(), 'token', 'served again once the clock reads');
+  provider.close();
+});
+
 function runtimeName() {
   if (globalThis.Deno !== undefined) return `deno ${globalThis.Deno.version.deno}`;
   if (globalThis.Bun !== undefined) return `bun ${globalThis.Bun.version}`;

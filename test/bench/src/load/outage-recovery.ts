@@ -100,7 +100,11 @@ export async function runOutage(
 
   // Judge each get by when it was issued against the outage's timeline.
   const validUntil = tokenExpiresAt - config.expiryMarginMs;
-  const recovery = log.find((m) => m.ok === true && m.startedAt >= outageEnd);
+  // The first success that ended after the outage did: a probe started in its last moments
+  // may reach the server once it answers again, and that probe is the recovery.
+  const recovery = log.find(
+    (m) => m.ok === true && m.startedAt >= outageStart && (m.endedAt ?? 0) >= outageEnd,
+  );
   const recoveredAt = recovery?.endedAt ?? Number.POSITIVE_INFINITY;
   const beforeOk = new LatencySamples(total);
   const validOk = new LatencySamples(total);
