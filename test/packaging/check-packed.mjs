@@ -12,6 +12,11 @@
 // A package whose exports map has no `require` condition is ESM only (@sluice/effect, like
 // `effect` 4 itself): its CJS files and CJS consumer are skipped, and the skip is printed.
 // Peer dependencies are installed beside them (see peerInstalls).
+// @sluice/oauth is used for real too: ESM and CJS scripts mint a token from a loopback token
+// endpoint and fetch a resource through createAuthFetch (its CJS build `require`s the
+// ESM-only oauth4webapi, which needs Node >= 20.19), and check that its errors are
+// SluiceErrors of the same core copy. Every package's types are then compiled from a
+// CommonJS (.cts) and an ES module (.mts) TypeScript consumer under `module: node16`.
 //
 // Plain Node ESM with no dependencies. Exits 1 when any check fails.
 // Usage: node test/packaging/check-packed.mjs
@@ -203,11 +208,94 @@ if (typeof MintFailed !== 'function') throw new Error('MintFailed missing from t
 console.log('esm ok');
 `;
 
+// @sluice/oauth against a loopback token endpoint and resource server, from ESM or CJS.
+const oauthConsumerBody = (kind) => `
+const requests = [];
+let issued = 0;
+const server = http.createServer((req, res) => {
+  let body = '';
+  req.on('data', (chunk) => { body += chunk; });
+  req.on('end', () => {
+    if (req.url === '/token') {
+      const expected = 'Basic ' + Buffer.from('packedclient:packedsecret').toString('base64');
+      if (req.headers.authorization !== expected) {
+        res.writeHead(401, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'invalid_client' }));
+        return;
+      }
+      issued += 1;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ access_token: 'token-' + issued, token_type: 'Bearer', expires_in: 300 }));
+      return;
+    }
+    requests.push(req.headers.authorization);
+    if (req.headers.authorization === 'Bearer token-1') {
+      res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' });
+      res.end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end('resource for ' + req.headers.authorization);
+  });
+});
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const base = 'http://127.0.0.1:' + server.address().port;
+const options = (clientSecret) => ({
+  authorizationServer: { issuer: base, token_endpoint: base + '/token' },
+  clientId: 'packedclient',
+  clientAuth: { method: 'client_secret_basic', clientSecret },
+  allowInsecureRequests: true,
+});
+try {
+  const tokens = await core.createRefreshingProvider({ mint: oauth.clientCredentialsMint(options('packedsecret')) });
+  const api = oauth.createAuthFetch(tokens, { allowInsecureRequests: true });
+  const response = await api(base + '/resource');
+  const text = await response.text();
+  tokens.close();
+  if (response.status !== 200 || text !== 'resource for Bearer token-2' || requests.length !== 2) {
+    throw new Error('${kind} createAuthFetch got ' + response.status + ' ' + JSON.stringify(text) + ' after ' + requests.length + ' request(s)');
+  }
+  let error;
+  try {
+    await oauth.clientCredentialsMint(options('wrong'))({ signal: AbortSignal.timeout(5000), reason: 'initial' });
+  } catch (caught) {
+    error = caught;
+  }
+  if (!(error instanceof core.SluiceError) || !oauth.isOAuthError(error, 'SLUICE_OAUTH_TOKEN_ENDPOINT') || error.status !== 401) {
+    throw new Error('${kind}: a refused mint should be a TokenEndpointError of the same core: ' + error);
+  }
+  if (JSON.stringify(tokens).includes('token-')) throw new Error('${kind}: a snapshot shows a token');
+} finally {
+  server.close();
+}
+console.log('${kind} ok');
+`;
+
+const oauthConsumer = (name, kind) =>
+  kind === 'esm'
+    ? `
+import http from 'node:http';
+import * as core from '@sluice/core';
+import * as oauth from '${name}';
+${oauthConsumerBody('esm')}`
+    : `
+const http = require('node:http');
+const core = require('@sluice/core');
+const oauth = require('${name}');
+(async () => {
+${oauthConsumerBody('cjs')}
+})().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
+`;
+
 /** Consumers that use an adapter for real, by package name (others get the generic probe). */
 const adapterConsumers = {
   '@sluice/prometheus': prometheusConsumer,
   '@sluice/opentelemetry': openTelemetryConsumer,
   '@sluice/effect': effectConsumer,
+  '@sluice/oauth': oauthConsumer,
 };
 
 // Both resolvers must refuse the deep import: the exports map blocks `./internal/*`.
@@ -371,6 +459,55 @@ function checkConsumer(project, name, esmOnly) {
   }
 }
 
+/**
+ * Compiles a CommonJS (.cts) and an ES module (.mts) TypeScript consumer of every installed
+ * package with the repository's TypeScript, `module: node16` and full library checking: a
+ * declaration file that `import`s an ESM-only package from its CJS types fails here.
+ */
+/** Compiles every package's types for ES module consumers, and `cjsNames`' for CommonJS ones. */
+function checkTypes(project, names, cjsNames) {
+  console.log('\ntypes');
+  const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+  if (!existsSync(tsc)) {
+    check(false, 'TypeScript found for the types check', tsc);
+    return;
+  }
+  const importsOf = (list) =>
+    list
+      .map((name, i) => `import * as p${i} from '${name}';\nexport const k${i} = Object.keys(p${i});`)
+      .join('\n');
+  // An ESM-only package cannot be required, so a CommonJS consumer leaves it out.
+  writeFileSync(join(project, 'types-consumer.cts'), `${importsOf(cjsNames)}\n`);
+  writeFileSync(join(project, 'types-consumer.mts'), `${importsOf(names)}\n`);
+  const args = [
+    tsc,
+    '--module',
+    'node16',
+    '--moduleResolution',
+    'node16',
+    '--target',
+    'es2022',
+    '--lib',
+    'es2022,dom,esnext.disposable',
+    '--types',
+    'node',
+    '--typeRoots',
+    join(repoRoot, 'node_modules', '@types'),
+    '--strict',
+    '--noEmit',
+    '--skipLibCheck',
+    'false',
+  ];
+  for (const file of ['types-consumer.cts', 'types-consumer.mts']) {
+    const compiled = attempt(process.execPath, [...args, file], project);
+    check(
+      compiled.ok,
+      `types of ${file.endsWith('.cts') ? cjsNames.length : names.length} package(s) compile for a ${file.endsWith('.cts') ? 'CommonJS' : 'ES module'} consumer (node16)`,
+      compiled.output,
+    );
+  }
+}
+
 const publishable = readdirSync(packagesDir, { withFileTypes: true })
   .filter(
     (entry) => entry.isDirectory() && existsSync(join(packagesDir, entry.name, 'package.json')),
@@ -402,6 +539,11 @@ try {
       )
     ) {
       for (const { name, esmOnly } of ready) checkConsumer(project, name, esmOnly);
+      checkTypes(
+        project,
+        ready.map((entry) => entry.name),
+        ready.filter((entry) => !entry.esmOnly).map((entry) => entry.name),
+      );
     }
   }
 } finally {
