@@ -12,6 +12,8 @@ export default defineConfig({
       { find: /^@sluice\/core$/, replacement: source('core/src/index.ts') },
       { find: /^@sluice\/tls$/, replacement: source('tls/src/index.ts') },
       { find: /^@sluice\/redis$/, replacement: source('redis/src/index.ts') },
+      { find: /^@sluice\/effect$/, replacement: source('effect/src/index.ts') },
+      { find: /^@sluice\/oauth$/, replacement: source('oauth/src/index.ts') },
       { find: /^@sluice\/prometheus$/, replacement: source('prometheus/src/index.ts') },
       { find: /^@sluice\/opentelemetry$/, replacement: source('opentelemetry/src/index.ts') },
     ],

@@ -10,6 +10,15 @@
 // coordinator (falling back with no Redis behind its client); others must load.
 // Deep imports of `internal/*` must not resolve. Needs a prior `pnpm build`.
 //
+// A package whose exports map has no `require` condition is ESM only (@sluice/effect, like
+// `effect` 4 itself): its CJS files and CJS consumer are skipped, and the skip is printed.
+// Peer dependencies are installed beside them (see peerInstalls).
+// @sluice/oauth is used for real too: ESM and CJS scripts mint a token from a loopback token
+// endpoint and fetch a resource through createAuthFetch (its CJS build `require`s the
+// ESM-only oauth4webapi, which needs Node >= 20.19), and check that its errors are
+// SluiceErrors of the same core copy. Every package's types are then compiled from a
+// CommonJS (.cts) and an ES module (.mts) TypeScript consumer under `module: node16`.
+//
 // Plain Node ESM with no dependencies. Exits 1 when any check fails.
 // Usage: node test/packaging/check-packed.mjs
 
@@ -206,6 +215,102 @@ ${kind === 'esm' ? `import { createRefreshingProvider } from '@sluice/core';\nim
   }
   if (fleet.snapshot().timers !== 0) throw new Error('${kind}: timers left after close()');
   console.log('${kind} ok');
+// @sluice/effect is ESM only (like effect 4), so it has no CJS consumer.
+const effectConsumer = (name) => `
+import { makeCredentialProvider, MintFailed } from '${name}';
+import { Effect } from 'effect';
+const value = await Effect.runPromise(
+  Effect.scoped(
+    Effect.gen(function* () {
+      const tokens = yield* makeCredentialProvider({
+        name: 'packed-effect',
+        mint: () => Effect.succeed({ value: 'effect-token', expiresAt: Date.now() + 60_000 }),
+      });
+      return yield* tokens.get;
+    }),
+  ),
+);
+if (value !== 'effect-token') throw new Error('Effect consumer got ' + JSON.stringify(value));
+if (typeof MintFailed !== 'function') throw new Error('MintFailed missing from the entry');
+console.log('esm ok');
+`;
+
+// @sluice/oauth against a loopback token endpoint and resource server, from ESM or CJS.
+const oauthConsumerBody = (kind) => `
+const requests = [];
+let issued = 0;
+const server = http.createServer((req, res) => {
+  let body = '';
+  req.on('data', (chunk) => { body += chunk; });
+  req.on('end', () => {
+    if (req.url === '/token') {
+      const expected = 'Basic ' + Buffer.from('packedclient:packedsecret').toString('base64');
+      if (req.headers.authorization !== expected) {
+        res.writeHead(401, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'invalid_client' }));
+        return;
+      }
+      issued += 1;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ access_token: 'token-' + issued, token_type: 'Bearer', expires_in: 300 }));
+      return;
+    }
+    requests.push(req.headers.authorization);
+    if (req.headers.authorization === 'Bearer token-1') {
+      res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' });
+      res.end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end('resource for ' + req.headers.authorization);
+  });
+});
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const base = 'http://127.0.0.1:' + server.address().port;
+const options = (clientSecret) => ({
+  authorizationServer: { issuer: base, token_endpoint: base + '/token' },
+  clientId: 'packedclient',
+  clientAuth: { method: 'client_secret_basic', clientSecret },
+  allowInsecureRequests: true,
+});
+try {
+  const tokens = await core.createRefreshingProvider({ mint: oauth.clientCredentialsMint(options('packedsecret')) });
+  const api = oauth.createAuthFetch(tokens, { allowInsecureRequests: true });
+  const response = await api(base + '/resource');
+  const text = await response.text();
+  tokens.close();
+  if (response.status !== 200 || text !== 'resource for Bearer token-2' || requests.length !== 2) {
+    throw new Error('${kind} createAuthFetch got ' + response.status + ' ' + JSON.stringify(text) + ' after ' + requests.length + ' request(s)');
+  }
+  let error;
+  try {
+    await oauth.clientCredentialsMint(options('wrong'))({ signal: AbortSignal.timeout(5000), reason: 'initial' });
+  } catch (caught) {
+    error = caught;
+  }
+  if (!(error instanceof core.SluiceError) || !oauth.isOAuthError(error, 'SLUICE_OAUTH_TOKEN_ENDPOINT') || error.status !== 401) {
+    throw new Error('${kind}: a refused mint should be a TokenEndpointError of the same core: ' + error);
+  }
+  if (JSON.stringify(tokens).includes('token-')) throw new Error('${kind}: a snapshot shows a token');
+} finally {
+  server.close();
+}
+console.log('${kind} ok');
+`;
+
+const oauthConsumer = (name, kind) =>
+  kind === 'esm'
+    ? `
+import http from 'node:http';
+import * as core from '@sluice/core';
+import * as oauth from '${name}';
+${oauthConsumerBody('esm')}`
+    : `
+const http = require('node:http');
+const core = require('@sluice/core');
+const oauth = require('${name}');
+(async () => {
+${oauthConsumerBody('cjs')}
 })().catch((error) => {
   console.error(error);
   process.exit(1);
@@ -217,6 +322,8 @@ const adapterConsumers = {
   '@sluice/prometheus': prometheusConsumer,
   '@sluice/opentelemetry': openTelemetryConsumer,
   '@sluice/redis': redisConsumer,
+  '@sluice/effect': effectConsumer,
+  '@sluice/oauth': oauthConsumer,
 };
 
 // Both resolvers must refuse the deep import: the exports map blocks `./internal/*`.
@@ -233,6 +340,13 @@ for (const specifier of ['${name}/internal/timers', '${name}/internal/timers.js'
 }
 console.log(JSON.stringify(results));
 `;
+
+/** Whether the package in `dir` ships no CommonJS entry (no `require` in its exports map). */
+function isEsmOnly(dir) {
+  const { exports } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  const root = exports?.['.'];
+  return typeof root === 'object' && root !== null && !('require' in root);
+}
 
 /**
  * Packs one package and checks the tarball's contents.
@@ -275,10 +389,19 @@ function packPackage(dir, packDir) {
   if (existsSync(join(dir, 'README.md'))) {
     check(files.includes('README.md'), `${name}: tarball has README.md`);
   }
-  for (const entry of ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts']) {
-    check(files.includes(entry), `${name}: tarball has ${entry}`);
+  const esmOnly = isEsmOnly(dir);
+  const entries = esmOnly
+    ? ['dist/index.js', 'dist/index.d.ts']
+    : ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts'];
+  for (const entry of entries) check(files.includes(entry), `${name}: tarball has ${entry}`);
+  if (esmOnly) {
+    console.log(
+      `  skip  ${name}: dist/index.cjs, dist/index.d.cts: ESM only (no \`require\` export)`,
+    );
+    const cjs = files.filter((file) => /\.c[jt]s$/.test(file));
+    check(cjs.length === 0, `${name}: ESM-only tarball has no CommonJS files`, cjs.join(', '));
   }
-  return { name, tarballPath };
+  return { name, tarballPath, esmOnly };
 }
 
 /**
@@ -320,7 +443,7 @@ function installTarballs(project, tarballPaths, peers) {
 }
 
 /** Runs the consumer scripts of one installed package. */
-function checkConsumer(project, name) {
+function checkConsumer(project, name, esmOnly) {
   console.log(`\n${name}: consume`);
   const slug = name.replace(/[^a-z0-9]+/gi, '-').replace(/^-+/, '');
   const adapterConsumer = adapterConsumers[name];
@@ -343,8 +466,12 @@ function checkConsumer(project, name) {
     name === '@sluice/core' || adapterConsumer !== undefined ? ' + a provider using it' : '';
   const esm = attempt(process.execPath, [`./${slug}.mjs`], project);
   check(esm.ok && esm.output.includes('esm ok'), `${name}: ESM import${used} works`, esm.output);
-  const cjs = attempt(process.execPath, [`./${slug}.cjs`], project);
-  check(cjs.ok && cjs.output.includes('cjs ok'), `${name}: CJS require${used} works`, cjs.output);
+  if (esmOnly) {
+    console.log(`  skip  ${name}: CJS require: ESM only (no \`require\` export)`);
+  } else {
+    const cjs = attempt(process.execPath, [`./${slug}.cjs`], project);
+    check(cjs.ok && cjs.output.includes('cjs ok'), `${name}: CJS require${used} works`, cjs.output);
+  }
 
   const deep = attempt(process.execPath, [`./${slug}-deep.mjs`], project);
   if (!deep.ok) {
@@ -356,6 +483,55 @@ function checkConsumer(project, name) {
       esmCode !== 'resolved' && cjsCode !== 'resolved',
       `${specifier} is not resolvable`,
       `import: ${esmCode}, require: ${cjsCode}`,
+    );
+  }
+}
+
+/**
+ * Compiles a CommonJS (.cts) and an ES module (.mts) TypeScript consumer of every installed
+ * package with the repository's TypeScript, `module: node16` and full library checking: a
+ * declaration file that `import`s an ESM-only package from its CJS types fails here.
+ */
+/** Compiles every package's types for ES module consumers, and `cjsNames`' for CommonJS ones. */
+function checkTypes(project, names, cjsNames) {
+  console.log('\ntypes');
+  const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+  if (!existsSync(tsc)) {
+    check(false, 'TypeScript found for the types check', tsc);
+    return;
+  }
+  const importsOf = (list) =>
+    list
+      .map((name, i) => `import * as p${i} from '${name}';\nexport const k${i} = Object.keys(p${i});`)
+      .join('\n');
+  // An ESM-only package cannot be required, so a CommonJS consumer leaves it out.
+  writeFileSync(join(project, 'types-consumer.cts'), `${importsOf(cjsNames)}\n`);
+  writeFileSync(join(project, 'types-consumer.mts'), `${importsOf(names)}\n`);
+  const args = [
+    tsc,
+    '--module',
+    'node16',
+    '--moduleResolution',
+    'node16',
+    '--target',
+    'es2022',
+    '--lib',
+    'es2022,dom,esnext.disposable',
+    '--types',
+    'node',
+    '--typeRoots',
+    join(repoRoot, 'node_modules', '@types'),
+    '--strict',
+    '--noEmit',
+    '--skipLibCheck',
+    'false',
+  ];
+  for (const file of ['types-consumer.cts', 'types-consumer.mts']) {
+    const compiled = attempt(process.execPath, [...args, file], project);
+    check(
+      compiled.ok,
+      `types of ${file.endsWith('.cts') ? cjsNames.length : names.length} package(s) compile for a ${file.endsWith('.cts') ? 'CommonJS' : 'ES module'} consumer (node16)`,
+      compiled.output,
     );
   }
 }
@@ -390,7 +566,12 @@ try {
         peers,
       )
     ) {
-      for (const { name } of ready) checkConsumer(project, name);
+      for (const { name, esmOnly } of ready) checkConsumer(project, name, esmOnly);
+      checkTypes(
+        project,
+        ready.map((entry) => entry.name),
+        ready.filter((entry) => !entry.esmOnly).map((entry) => entry.name),
+      );
     }
   }
 } finally {

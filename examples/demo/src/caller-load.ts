@@ -4,6 +4,7 @@
  */
 
 import { isSluiceError, type RefreshingProvider } from '@sluice/core';
+import type { AccessToken } from '@sluice/oauth';
 import type { Timeline } from './timeline.js';
 
 /** What the callers of one phase got. */
@@ -41,10 +42,10 @@ export interface LoadOptions {
 /**
  * Calls `get` `callersPerTick` times concurrently every `tickMs` until `done` says so (or
  * `deadlineMs` passes), printing a `callers` row on the timeline every second. Every token
- * served is added to `seenTokens` (kept in memory only, to check the output never shows one).
+ * served is added to `seenTokens` (the token strings, kept in memory only, to check the output never shows one).
  */
 export async function callInLoop(
-  provider: RefreshingProvider<string>,
+  provider: RefreshingProvider<AccessToken>,
   timeline: Timeline,
   tokenRequests: () => number,
   seenTokens: Set<string>,
@@ -59,7 +60,7 @@ export async function callInLoop(
     const validBefore = provider.peek() !== undefined;
     const t0 = performance.now();
     try {
-      const token = await provider.get();
+      const { token } = await provider.get();
       const ms = performance.now() - t0;
       stats.served += 1;
       window.served += 1;

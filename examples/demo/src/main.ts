@@ -13,8 +13,8 @@
  */
 
 import { combineReporters, createRefreshingProvider, type RefreshingProvider } from '@sluice/core';
+import { type AccessToken, clientCredentialsMint } from '@sluice/oauth';
 import { callInLoop, emptyStats, latency, type PhaseStats } from './caller-load.js';
-import { createClientCredentialsMint } from './oauth-mint.js';
 import { startOAuthServer } from './oauth-server.js';
 import { createTimeline } from './timeline.js';
 
@@ -59,13 +59,13 @@ async function main(): Promise<number> {
   const server = await startOAuthServer({ accessTokenTtlSeconds: TOKEN_TTL_SECONDS });
   const timeline = createTimeline({ write, color });
   const failureLifetimes: number[] = [];
-  let provider: RefreshingProvider<string> | undefined;
+  let provider: RefreshingProvider<AccessToken> | undefined;
   try {
     write(
       `Sluice demo: oidc-provider issuing ${TOKEN_TTL_SECONDS} s client_credentials tokens at ${server.issuer}`,
     );
     write(
-      `provider 'demo': lazy, refreshAt ${REFRESH_AT}, breaker ${BREAKER.failureThreshold} failures / ${BREAKER.cooldownMs} ms cooldown`,
+      `provider 'demo' (mint: @sluice/oauth clientCredentialsMint): lazy, refreshAt ${REFRESH_AT}, breaker ${BREAKER.failureThreshold} failures / ${BREAKER.cooldownMs} ms cooldown`,
     );
     write('');
     timeline.header();
@@ -73,10 +73,10 @@ async function main(): Promise<number> {
     provider = await createRefreshingProvider({
       name: 'demo',
       lazy: true,
-      mint: createClientCredentialsMint({
+      mint: clientCredentialsMint({
         issuer: server.issuer,
         clientId: server.clientId,
-        clientSecret: server.clientSecret,
+        clientAuth: { method: 'client_secret_basic', clientSecret: server.clientSecret },
         allowInsecureRequests: true, // plain http, on loopback only
       }),
       refreshAt: REFRESH_AT,
@@ -103,9 +103,9 @@ async function main(): Promise<number> {
       const t0 = performance.now();
       const servedMs: number[] = [];
       const timed = async (): Promise<string> => {
-        const value = await tokens.get();
+        const { token } = await tokens.get();
         servedMs.push(performance.now() - t0);
-        return value;
+        return token;
       };
       const results = await Promise.allSettled(Array.from({ length: COLD_CALLERS }, timed));
       const tookMs = performance.now() - t0;

@@ -12,8 +12,13 @@ import {
   type RefreshFailureEvent,
   type RefreshingProvider,
 } from '@sluice/core';
+import {
+  type AccessToken,
+  type ClientCredentialsMintOptions,
+  clientCredentialsMint,
+  TokenEndpointError,
+} from '@sluice/oauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClientCredentialsMint, TokenEndpointError } from '../src/oauth-mint.js';
 import { type OAuthServer, startOAuthServer } from '../src/oauth-server.js';
 
 const TTL_SECONDS = 30;
@@ -42,8 +47,19 @@ function fakeClock(): { now: () => number; advance: (ms: number) => void } {
   };
 }
 
+/** The demo server's client, for `clientCredentialsMint`. */
+function demoClient(now?: () => number): ClientCredentialsMintOptions {
+  return {
+    issuer: server.issuer,
+    clientId: server.clientId,
+    clientAuth: { method: 'client_secret_basic', clientSecret: server.clientSecret },
+    allowInsecureRequests: true,
+    ...(now === undefined ? {} : { now }),
+  };
+}
+
 interface Harness {
-  provider: RefreshingProvider<string>;
+  provider: RefreshingProvider<AccessToken>;
   clock: ReturnType<typeof fakeClock>;
   failures: RefreshFailureEvent[];
   transitions: string[];
@@ -59,13 +75,7 @@ async function lazyProvider(): Promise<Harness> {
   const provider = await createRefreshingProvider({
     name: 'test',
     lazy: true,
-    mint: createClientCredentialsMint({
-      issuer: server.issuer,
-      clientId: server.clientId,
-      clientSecret: server.clientSecret,
-      allowInsecureRequests: true,
-      now: clock.now,
-    }),
+    mint: clientCredentialsMint(demoClient(clock.now)),
     now: clock.now,
     refreshAt: 0.5,
     jitter: 0,
@@ -105,7 +115,7 @@ async function duringOutage<T>(body: () => Promise<T>): Promise<T> {
 }
 
 /** A provider whose token has expired during an outage and whose breaker is open. */
-async function expiredWithOpenBreaker(): Promise<Harness & { first: string }> {
+async function expiredWithOpenBreaker(): Promise<Harness & { first: AccessToken }> {
   const harness = await lazyProvider();
   const first = await harness.provider.get();
   server.setOutage(true);
@@ -117,33 +127,22 @@ async function expiredWithOpenBreaker(): Promise<Harness & { first: string }> {
   return { ...harness, first };
 }
 
-describe('createClientCredentialsMint against oidc-provider', () => {
+describe("@sluice/oauth's clientCredentialsMint against the demo's oidc-provider", () => {
   it('returns the access token with expiresAt = now + expires_in on the injected clock', async () => {
     const clock = fakeClock();
-    const mint = createClientCredentialsMint({
-      issuer: server.issuer,
-      clientId: server.clientId,
-      clientSecret: server.clientSecret,
-      allowInsecureRequests: true,
-      now: clock.now,
-    });
+    const mint = clientCredentialsMint(demoClient(clock.now));
     const before = server.tokenRequests();
 
     const credential = await mint({ signal: AbortSignal.timeout(5_000), reason: 'initial' });
 
     expect(server.tokenRequests() - before).toBe(1);
-    expect(credential.value).toMatch(JWT);
+    expect(credential.value.token).toMatch(JWT);
     expect(credential.expiresAt).toBeGreaterThanOrEqual(START + (TTL_SECONDS - 1) * 1_000);
     expect(credential.expiresAt).toBeLessThanOrEqual(START + TTL_SECONDS * 1_000);
   });
 
   it('rejects with TokenEndpointError naming HTTP 503 while the outage switch is on', async () => {
-    const mint = createClientCredentialsMint({
-      issuer: server.issuer,
-      clientId: server.clientId,
-      clientSecret: server.clientSecret,
-      allowInsecureRequests: true,
-    });
+    const mint = clientCredentialsMint(demoClient());
     const error = await duringOutage(() =>
       Promise.resolve(mint({ signal: AbortSignal.timeout(5_000), reason: 'initial' })).then(
         () => undefined,
@@ -152,7 +151,8 @@ describe('createClientCredentialsMint against oidc-provider', () => {
     );
     expect(error).toBeInstanceOf(TokenEndpointError);
     expect((error as TokenEndpointError).status).toBe(503);
-    expect((error as Error).message).toMatch(/HTTP 503 \(temporarily_unavailable/);
+    expect((error as TokenEndpointError).transient).toBe(true);
+    expect((error as Error).message).toMatch(/HTTP 503 temporarily_unavailable/);
   });
 });
 
@@ -164,7 +164,7 @@ describe('a refreshing provider against oidc-provider', () => {
     const values = await Promise.all(Array.from({ length: 200 }, () => provider.get()));
 
     expect(server.tokenRequests() - before).toBe(1);
-    expect(new Set(values).size).toBe(1);
+    expect(new Set(values.map((value) => value.token)).size).toBe(1);
     provider.close();
   });
 
@@ -179,7 +179,7 @@ describe('a refreshing provider against oidc-provider', () => {
       await expect(provider.get()).resolves.toBe(token); // served, and starts the refresh
       const event = await failure;
       expect(event.reason).toBe('proactive');
-      expect(event.code).toBe('TOKEN_ENDPOINT_ERROR');
+      expect(event.code).toBe('SLUICE_OAUTH_TOKEN_ENDPOINT');
       expect(event.cachedRemainingLifetimeSeconds).toBeCloseTo(TTL_SECONDS / 2, 1);
       expect(server.tokenRequests() - before).toBe(1);
       await expect(provider.get()).resolves.toBe(token);
@@ -216,8 +216,8 @@ describe('a refreshing provider against oidc-provider', () => {
       const values = await Promise.all(Array.from({ length: 20 }, () => provider.get()));
 
       expect(server.tokenRequests() - before).toBe(1);
-      expect(new Set(values).size).toBe(1);
-      expect(values[0]).not.toBe(first);
+      expect(new Set(values.map((value) => value.token)).size).toBe(1);
+      expect(values[0]?.token).not.toBe(first.token);
       expect(transitions).toEqual(['closed→open', 'open→half-open', 'half-open→closed']);
       expect(provider.snapshot().breaker.state).toBe('closed');
     } finally {

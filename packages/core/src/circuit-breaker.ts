@@ -25,12 +25,15 @@ export interface BreakerOptions {
 
 /** Resolved breaker options. */
 export interface BreakerConfig {
+  /** Consecutive failed mints that open the breaker. */
   readonly failureThreshold: number;
+  /** How long an open breaker refuses mints before it admits one probe, in milliseconds. */
   readonly cooldownMs: number;
 }
 
 /** The breaker's state. `openedAt` is meaningful only while `state` is `open`. */
 export interface BreakerState {
+  /** `closed` (mints allowed), `open` (refused until the cooldown ends) or `half-open`. */
   readonly state: BreakerStateName;
   /** Consecutive failures since the last success. */
   readonly failures: number;
@@ -47,8 +50,20 @@ export const CLOSED_BREAKER: BreakerState = Object.freeze({
 
 /** The outcome of asking the breaker for a mint. */
 export type BreakerAdmission =
-  | { readonly admitted: true; readonly next: BreakerState }
-  | { readonly admitted: false; readonly next: BreakerState; readonly retryAfterMs: number };
+  | {
+      /** The mint may run. */
+      readonly admitted: true;
+      /** The breaker's state from now on (`half-open` when this mint is the probe). */
+      readonly next: BreakerState;
+    }
+  | {
+      /** The mint is refused. */
+      readonly admitted: false;
+      /** The breaker's state from now on (unchanged). */
+      readonly next: BreakerState;
+      /** Milliseconds until a probe is admitted. */
+      readonly retryAfterMs: number;
+    };
 
 /**
  * Milliseconds until an open breaker admits its probe; 0 when it is not open. Never more

@@ -224,14 +224,23 @@ export class KeysBusyError extends SluiceError {
 
 /** The error class behind each code, so {@link isSluiceError} narrows to its fields. */
 export interface SluiceErrorByCode {
+  /** {@link BreakerOpenError} */
   SLUICE_BREAKER_OPEN: BreakerOpenError;
+  /** {@link MintTimeoutError} */
   SLUICE_MINT_TIMEOUT: MintTimeoutError;
+  /** {@link MintedCredentialExpiredError} */
   SLUICE_MINTED_CREDENTIAL_EXPIRED: MintedCredentialExpiredError;
+  /** {@link InvalidCredentialError} */
   SLUICE_INVALID_CREDENTIAL: InvalidCredentialError;
+  /** {@link InvalidOptionError} */
   SLUICE_INVALID_OPTION: InvalidOptionError;
+  /** {@link ProviderClosedError} */
   SLUICE_PROVIDER_CLOSED: ProviderClosedError;
+  /** {@link MaxWaitError} */
   SLUICE_MAX_WAIT: MaxWaitError;
+  /** {@link InvalidClockError} */
   SLUICE_INVALID_CLOCK: InvalidClockError;
+  /** {@link KeysBusyError} */
   SLUICE_KEYS_BUSY: KeysBusyError;
 }
 

@@ -16,8 +16,18 @@ import type { Timers } from './policy-options.js';
  * with the transient error that made it pending. To fail for good, throw instead.
  */
 export type PollResult<T> =
-  | { readonly status: 'done'; readonly value: T }
-  | { readonly status: 'pending'; readonly error?: unknown };
+  | {
+      /** The issuer is done: the poll resolves with `value`. */
+      readonly status: 'done';
+      /** What the poll resolves with. */
+      readonly value: T;
+    }
+  | {
+      /** Not ready yet: the poll waits and tries again. */
+      readonly status: 'pending';
+      /** Why, if known: the `cause` of the `MaxWaitError` should the deadline pass. */
+      readonly error?: unknown;
+    };
 
 /** What {@link poll} hands each attempt. */
 export interface PollAttemptContext {

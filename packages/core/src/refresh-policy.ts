@@ -17,8 +17,11 @@ export interface RefreshTiming {
 
 /** When a credential was installed, falls due and expires (epoch ms; `Infinity` = never). */
 export interface CredentialSchedule {
+  /** When the credential was installed, in epoch milliseconds. */
   readonly issuedAt: number;
+  /** When its proactive refresh is due, in epoch milliseconds; `Infinity` when never. */
   readonly dueAt: number;
+  /** When it expires, in epoch milliseconds; `Infinity` when never. */
   readonly expiresAt: number;
 }
 
@@ -56,7 +59,10 @@ export function scheduleCredential(
   previousExpiresAt: number | undefined,
   timing: RefreshTiming,
   jitterSample: number,
-): CredentialSchedule & { readonly guarded: boolean } {
+): CredentialSchedule & {
+  /** Whether the refresh-loop guard moved `dueAt` to `minRefreshIntervalMs` from now. */
+  readonly guarded: boolean;
+} {
   const expiry = expiresAt ?? Number.POSITIVE_INFINITY;
   let dueAt = computeRefreshDueAt(now, expiresAt, timing, jitterSample);
   const dueAtOnce = dueAt <= now;

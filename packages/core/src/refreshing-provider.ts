@@ -61,6 +61,7 @@ export interface RefreshingProviderOptions<T> extends RefreshPolicyOptions {
 
 /** Plain, JSON-serialisable diagnostics of a provider. Never contains the credential. */
 export interface ProviderSnapshot {
+  /** The provider's `name` option. */
   readonly name: string;
   /** `empty`: nothing cached (not minted yet, or invalidated). */
   readonly status: 'empty' | 'fresh' | 'due' | 'expired' | 'closed';
@@ -70,19 +71,26 @@ export interface ProviderSnapshot {
   readonly expiresAt: number | null;
   /** When its proactive refresh is due (epoch ms); `null` when never. */
   readonly refreshDueAt: number | null;
+  /** Whether a mint is running now. */
   readonly mintInFlight: boolean;
   /** Callers waiting on the mint in flight. */
   readonly waiters: number;
+  /** The circuit breaker around the mint. */
   readonly breaker: {
+    /** `closed`, `open` or `half-open`. */
     readonly state: BreakerStateName;
+    /** Consecutive failed mints. */
     readonly failures: number;
     /** Milliseconds until an open breaker admits a probe; 0 otherwise. */
     readonly retryAfterMs: number;
   };
   /** The last mint failure: its `code` (if it has one), message and time (epoch ms). */
   readonly lastError: {
+    /** The error's string `code`, or `null` when it has none. */
     readonly code: string | null;
+    /** The error's message. */
     readonly message: string;
+    /** When the mint failed, in epoch milliseconds. */
     readonly at: number;
   } | null;
 }

@@ -19,6 +19,7 @@ export interface ReporterEventBase {
 
 /** A mint started. */
 export interface RefreshStartEvent extends ReporterEventBase {
+  /** Why the mint runs. */
   readonly reason: MintReason;
 }
 
@@ -48,7 +49,9 @@ export interface RefreshFailureEvent extends RefreshStartEvent {
 
 /** The mint breaker changed state. */
 export interface BreakerStateChangeEvent extends ReporterEventBase {
+  /** The state it left. */
   readonly from: BreakerStateName;
+  /** The state it entered. */
   readonly to: BreakerStateName;
   /** Consecutive failures at the change. */
   readonly failures: number;
@@ -58,6 +61,7 @@ export interface BreakerStateChangeEvent extends ReporterEventBase {
 
 /** A mint settled; `waiters` callers had been waiting on it and all got its outcome. */
 export interface CoalescedEvent extends ReporterEventBase {
+  /** Why the mint ran. */
   readonly reason: MintReason;
   /** Callers that waited on this one mint (0 for a background refresh nobody awaited). */
   readonly waiters: number;
@@ -88,6 +92,7 @@ export type KeyDropReason = 'lru' | 'idle' | 'deleted';
 export interface KeyDroppedEvent extends ReporterEventBase {
   /** The dropped key's string form. */
   readonly key: string;
+  /** Why it was dropped. */
   readonly reason: KeyDropReason;
 }
 
@@ -99,12 +104,19 @@ export interface KeyDroppedEvent extends ReporterEventBase {
  * {@link combineReporters}.
  */
 export interface Reporter {
+  /** A mint started. */
   onRefreshStart?(event: RefreshStartEvent): void;
+  /** A mint succeeded and its credential was installed. */
   onRefreshSuccess?(event: RefreshSuccessEvent): void;
+  /** A mint failed: it threw, timed out or returned an invalid or expired credential. */
   onRefreshFailure?(event: RefreshFailureEvent): void;
+  /** The breaker moved between `closed`, `open` and `half-open`. */
   onBreakerStateChange?(event: BreakerStateChangeEvent): void;
+  /** A mint settled; reported after its success or failure, before the waiters resume. */
   onCoalesced?(event: CoalescedEvent): void;
+  /** The invalidation guard refused an `invalidate()`. */
   onInvalidateRefused?(event: InvalidateRefusedEvent): void;
+  /** A keyed provider dropped a key. */
   onKeyDropped?(event: KeyDroppedEvent): void;
 }
 

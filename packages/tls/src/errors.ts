@@ -139,7 +139,10 @@ export class CertificateNotYetValidError extends TlsError {
 export function isTlsError<C extends TlsErrorCode>(
   error: unknown,
   code?: C,
-): error is TlsError & { code: C } {
+): error is TlsError & {
+  /** The code asked for. */
+  code: C;
+} {
   if (typeof error !== 'object' || error === null) return false;
   const actual = (error as { code?: unknown }).code;
   if (typeof actual !== 'string' || !actual.startsWith('SLUICE_TLS_')) return false;

@@ -80,7 +80,12 @@ export interface HandshakeFailureEvent {
  * the handshake. All optional; a hook that throws is ignored. No event carries key material.
  */
 export interface TlsReporter extends Reporter {
+  /** A servername was refused (invalid, or not allowed) before any certificate work. */
   onServernameRefused?(event: ServernameRefusedEvent): void;
+  /**
+   * A handshake for a valid, allowed name got no certificate (the deadline passed, the mint
+   * failed, the breaker is open).
+   */
   onHandshakeFailure?(event: HandshakeFailureEvent): void;
 }
 

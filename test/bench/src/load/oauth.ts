@@ -1,11 +1,11 @@
 /**
- * The token source of the OAuth scenarios: the demo's real oidc-provider on loopback and
- * its oauth4webapi mint, imported from examples/demo (not copied), plus a wrapper that
- * records when each mint started, why, and how it ended.
+ * The token source of the OAuth scenarios: the demo's real oidc-provider on loopback
+ * (imported from examples/demo, not copied) and @sluice/oauth's client-credentials mint,
+ * plus a wrapper that records when each mint started, why, and how it ended.
  */
 
 import type { Credential, Mint, MintReason } from '@sluice/core';
-import { createClientCredentialsMint } from '../../../../examples/demo/src/oauth-mint.js';
+import { clientCredentialsMint } from '@sluice/oauth';
 import { type OAuthServer, startOAuthServer } from '../../../../examples/demo/src/oauth-server.js';
 
 export type { OAuthServer };
@@ -19,12 +19,15 @@ export interface MintRecord {
   ok: boolean | undefined;
 }
 
-/** The server's client_credentials mint, recording every call in `log`. */
+/**
+ * The server's client_credentials mint, recording every call in `log`. It serves the token
+ * string (the scenarios compare tokens), with the package mint's expiry.
+ */
 export function recordedMint(server: OAuthServer, log: MintRecord[]): Mint<string> {
-  const mint = createClientCredentialsMint({
+  const mint = clientCredentialsMint({
     issuer: server.issuer,
     clientId: server.clientId,
-    clientSecret: server.clientSecret,
+    clientAuth: { method: 'client_secret_basic', clientSecret: server.clientSecret },
     scope: server.scope,
     resource: server.resource,
     allowInsecureRequests: true, // loopback http only
@@ -38,9 +41,9 @@ export function recordedMint(server: OAuthServer, log: MintRecord[]): Mint<strin
     };
     log.push(record);
     try {
-      const credential = await mint(context);
+      const { value, expiresAt } = await mint({ signal: context.signal, reason: context.reason });
       record.ok = true;
-      return credential;
+      return expiresAt === undefined ? { value: value.token } : { value: value.token, expiresAt };
     } catch (error) {
       record.ok = false;
       throw error;
