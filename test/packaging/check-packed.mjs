@@ -215,6 +215,12 @@ ${kind === 'esm' ? `import { createRefreshingProvider } from '@sluice/core';\nim
   }
   if (fleet.snapshot().timers !== 0) throw new Error('${kind}: timers left after close()');
   console.log('${kind} ok');
+})().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
+`;
+
 // @sluice/effect is ESM only (like effect 4), so it has no CJS consumer.
 const effectConsumer = (name) => `
 import { makeCredentialProvider, MintFailed } from '${name}';
@@ -502,7 +508,9 @@ function checkTypes(project, names, cjsNames) {
   }
   const importsOf = (list) =>
     list
-      .map((name, i) => `import * as p${i} from '${name}';\nexport const k${i} = Object.keys(p${i});`)
+      .map(
+        (name, i) => `import * as p${i} from '${name}';\nexport const k${i} = Object.keys(p${i});`,
+      )
       .join('\n');
   // An ESM-only package cannot be required, so a CommonJS consumer leaves it out.
   writeFileSync(join(project, 'types-consumer.cts'), `${importsOf(cjsNames)}\n`);

@@ -8,7 +8,7 @@
 import { createRefreshingProvider, type Mint, type RefreshingProvider } from '@sluice/core';
 import { createRedisCoordinator } from '@sluice/redis';
 import { Redis } from 'ioredis';
-import { createClientCredentialsMint } from '../../demo/src/oauth-mint.js';
+import { createClientCredentialsMint } from './oauth-mint.js';
 
 interface WorkerConfig {
   readonly index: number;

@@ -24,8 +24,8 @@ import { type Credential, createRefreshingProvider, type Mint } from '@sluice/co
 import { createRedisCoordinator } from '@sluice/redis';
 import { Redis } from 'ioredis';
 import { do_not_optimize, measure } from 'mitata';
-import { createClientCredentialsMint } from '../../../../examples/demo/src/oauth-mint.js';
 import { type OAuthServer, startOAuthServer } from '../../../../examples/demo/src/oauth-server.js';
+import { createClientCredentialsMint } from '../../../../examples/fleet/src/oauth-mint.js';
 import { startRedisServer } from '../../../../packages/redis/test/support/redis-server.js';
 import { describeEnvironment } from '../environment.js';
 import { median, round } from '../stats.js';
