@@ -43,6 +43,8 @@ const redis = new Redis({ port: config.redisPort, host: '127.0.0.1', retryStrate
 redis.on('error', () => {}); // Redis going away is part of the show; the coordinator reports it
 const fleet = createRedisCoordinator({
   redis,
+  // Generous for a shared CI machine running four of these at once; the default is 250 ms.
+  commandTimeoutMs: 1_000,
   reporter: {
     onFallback: () => {
       counts.fallbacks += 1;
