@@ -102,6 +102,31 @@ describe.skipIf(!redisAvailable())('the Redis coordination store', () => {
       expect(await lease('t3')).toMatchObject({ kind: 'lease', storedId: due.id });
     });
 
+    it('a due but still valid credential is answered instead of a failure window or of another’s lease, never instead of a free lease', async () => {
+      const now = await serverNow();
+      const due = record({ expiresInMs: 60_000, dueAt: now - 1 }, now);
+      await store.store(ref, { token: '', record: due, replaceable: [] });
+      // A free lease: taken (that is how a due credential gets refreshed).
+      expect(await lease('t1', [], 'A')).toMatchObject({ kind: 'lease', storedId: due.id });
+      // Another's lease: the valid credential instead of a wait, unless it is excluded.
+      expect(await lease('t2', [], 'B')).toMatchObject({ kind: 'value', record: due });
+      expect(await lease('t3', [due.id], 'B')).toMatchObject({ kind: 'leased' });
+      // A failure window this instance honours: the valid credential instead of the failure.
+      await store.fail(ref, {
+        token: 't1',
+        instanceId: 'A',
+        seenId: due.id,
+        keyId: '',
+        payload: '{"name":"E","message":"m"}',
+        initialWindowMs: 60_000,
+        maxWindowMs: 60_000,
+        jitterSample: 0,
+        stickyMs: 0,
+      });
+      expect(await lease('t4', [], 'A')).toMatchObject({ kind: 'value', record: due });
+      expect(await lease('t5', [due.id], 'A')).toMatchObject({ kind: 'failed' });
+    });
+
     it('adopts a credential that never expires (expiresAt Infinity round-trips as inf)', async () => {
       const forever: StoredRecord = {
         id: 'forever',

@@ -65,6 +65,10 @@ export interface FailureRecord {
  *   honour (confirmed by two instances, or recorded by this one);
  * - `leased`: another instance holds the lease: wait for its outcome;
  * - `lease`: the caller now holds the lease (with its token): mint.
+ *
+ * Where the answer would be `failed` or `leased`, a stored credential that is not excluded and
+ * still valid but past its due point is answered as `value` instead: a valid credential beats
+ * a failure or a wait (it never replaces taking a free lease, which is how it gets refreshed).
  */
 export type LeaseAnswer =
   | {

@@ -20,26 +20,36 @@ end
 `;
 
 /**
- * load-or-lease. ARGV: token, leaseMs, instanceId, excluded ids...
+ * load-or-lease. ARGV: token, leaseMs, instanceId, excluded ids... A stored credential that is
+ * past its due point but still valid is answered instead of a failure window or another's
+ * lease (never instead of taking a free lease).
  * Returns {'value', now, id, exp, due, gen, kid, val} | {'failed', now, retryAt, failures,
  * kid, err} | {'leased', now, pttl} | {'lease', now, storedId}.
  */
 export const LOAD_OR_LEASE = `${PRELUDE}
 local c = redis.call('HMGET', KEYS[1], 'id', 'exp', 'due', 'gen', 'kid', 'val')
+local usable = false
 if c[1] then
   local excluded = false
   for i = 4, #ARGV do
     if ARGV[i] == c[1] then excluded = true end
   end
-  if not excluded and now < upto(c[2]) and now < upto(c[3]) then
+  usable = not excluded and now < upto(c[2])
+  if usable and now < upto(c[3]) then
     return {'value', nowS, c[1], c[2], c[3], c[4] or '0', c[5] or '', c[6] or ''}
   end
 end
+-- Past its due point but still valid: better than a failure or a wait, never better than a mint.
+local function due()
+  return {'value', nowS, c[1], c[2], c[3], c[4] or '0', c[5] or '', c[6] or ''}
+end
 local f = redis.call('HMGET', KEYS[3], 'retryAt', 'failures', 'f1', 'f2', 'kid', 'err')
 if f[1] and now < upto(f[1]) and (f[4] or f[3] == ARGV[3]) then
+  if usable then return due() end
   return {'failed', nowS, f[1], f[2] or '1', f[5] or '', f[6] or ''}
 end
 if redis.call('EXISTS', KEYS[2]) == 1 then
+  if usable then return due() end
   return {'leased', nowS, tostring(redis.call('PTTL', KEYS[2]))}
 end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])

@@ -261,6 +261,34 @@ describe('the protocol under fake timers', () => {
     expect(JSON.parse(store.records.get('api')?.payload ?? 'null')).toBe('kept');
   });
 
+  it('a caller whose token expired adopts a stored token that is due but still valid rather than get the failure window', async () => {
+    const { coordinator, events } = setup();
+    store.records.set('api', {
+      id: 'fleet-token',
+      expiresAt: Date.now() + 10_000,
+      dueAt: Date.now() - 1_000, // due: the fleet's refresh of it is failing
+      generation: '1',
+      keyId: '',
+      payload: '"still-valid"',
+    });
+    store.failures.set('api', {
+      retryAt: Date.now() + 30_000,
+      failures: 2,
+      failers: ['a', 'b'],
+      keyId: '',
+      payload: '{"name":"IssuerError","message":"HTTP 503"}',
+      until: Date.now() + 60_000,
+    });
+    const expired = { value: 'mine', expiresAt: Date.now() - 1 };
+    const adopted = await coordinator.wrap<string>('api', () => token('never'))({
+      signal: new AbortController().signal,
+      reason: 'expired',
+      previous: expired,
+    });
+    expect(adopted.value).toBe('still-valid');
+    expect(events.count('relayed')).toBe(0);
+  });
+
   it('an adopted token keeps its remaining lifetime on a skewed instance clock, rounded early, never late', async () => {
     const skewMs = 45 * 60_000;
     const { coordinator: behind } = setup({ now: () => Date.now() - skewMs });

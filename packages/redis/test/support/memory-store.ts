@@ -102,15 +102,15 @@ export class MemoryStore implements CoordinationStore {
     return this.#op('loadOrLease', () => {
       const now = this.#now();
       const record = this.#record(ref);
-      if (record !== undefined && !request.exclude.includes(record.id) && now < record.dueAt) {
-        return { kind: 'value', now, record };
-      }
+      const usable = record !== undefined && !request.exclude.includes(record.id);
+      if (usable && now < record.dueAt) return { kind: 'value', now, record };
       const failure = this.#failure(ref);
       if (
         failure !== undefined &&
         now < failure.retryAt &&
         (failure.failers.length > 1 || failure.failers[0] === request.instanceId)
       ) {
+        if (usable) return { kind: 'value', now, record }; // due but valid beats a failure
         return {
           kind: 'failed',
           now,
@@ -123,7 +123,10 @@ export class MemoryStore implements CoordinationStore {
         };
       }
       const lease = this.#lease(ref);
-      if (lease !== undefined) return { kind: 'leased', now, leaseTtlMs: lease.until - now };
+      if (lease !== undefined) {
+        if (usable) return { kind: 'value', now, record }; // due but valid beats a wait
+        return { kind: 'leased', now, leaseTtlMs: lease.until - now };
+      }
       this.leases.set(ref, { token: request.token, until: now + request.leaseMs });
       return { kind: 'lease', now, storedId: record?.id };
     });
