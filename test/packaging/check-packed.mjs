@@ -474,7 +474,9 @@ function checkTypes(project, names, cjsNames) {
   }
   const importsOf = (list) =>
     list
-      .map((name, i) => `import * as p${i} from '${name}';\nexport const k${i} = Object.keys(p${i});`)
+      .map(
+        (name, i) => `import * as p${i} from '${name}';\nexport const k${i} = Object.keys(p${i});`,
+      )
       .join('\n');
   // An ESM-only package cannot be required, so a CommonJS consumer leaves it out.
   writeFileSync(join(project, 'types-consumer.cts'), `${importsOf(cjsNames)}\n`);
