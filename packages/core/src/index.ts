@@ -86,10 +86,12 @@ export {
   type CoalescedEvent,
   combineReporters,
   errorCode,
+  errorType,
   type InvalidateRefusedEvent,
   type KeyDroppedEvent,
   type KeyDropReason,
   type MintReason,
+  OTHER_ERROR_TYPE,
   REPORTER_HOOKS,
   type RefreshFailureEvent,
   type RefreshStartEvent,
@@ -98,3 +100,9 @@ export {
   type ReporterEventBase,
   type ReporterHook,
 } from './reporter.js';
+export {
+  createSnapshotSet,
+  type ObservableProvider,
+  type ObservedSnapshot,
+  type SnapshotSet,
+} from './snapshot-set.js';

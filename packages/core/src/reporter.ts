@@ -174,8 +174,44 @@ export function combineReporters(...reporters: ReadonlyArray<Reporter | undefine
  */
 export function errorCode(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' ? code : undefined;
+  try {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  } catch {
+    return undefined; // a hostile getter
+  }
+}
+
+/** The {@link errorType} of an error with neither a usable `code` nor a usable `name`. */
+export const OTHER_ERROR_TYPE = '_OTHER';
+
+const ERROR_TYPE_TOKEN = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+
+/**
+ * A low-cardinality type for a thrown value, for metric labels and attributes such as
+ * `error_type` / `error.type`: its `code` (`SLUICE_MINT_TIMEOUT`, `ECONNRESET`, ...) when that
+ * is a short identifier, else its `name` (`TypeError`, a custom class name) when that is one,
+ * else {@link OTHER_ERROR_TYPE}. Never the message: messages carry URLs, ids and numbers,
+ * which would make every failure its own series. Safe on any thrown value.
+ *
+ * @param code - the error's code when already known (a reporter event's `code`); read from
+ *   `error` otherwise.
+ * @example
+ * ```ts
+ * onRefreshFailure: (event) => failures.inc({ error_type: errorType(event.error, event.code) }),
+ * ```
+ */
+export function errorType(error: unknown, code: string | undefined = errorCode(error)): string {
+  if (code !== undefined && ERROR_TYPE_TOKEN.test(code)) return code;
+  if ((typeof error === 'object' && error !== null) || typeof error === 'function') {
+    try {
+      const name = (error as { name?: unknown }).name;
+      if (typeof name === 'string' && ERROR_TYPE_TOKEN.test(name)) return name;
+    } catch {
+      // A hostile getter: fall through.
+    }
+  }
+  return OTHER_ERROR_TYPE;
 }
 
 const noop = (): void => {};

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   combineReporters,
   errorCode,
+  errorType,
+  OTHER_ERROR_TYPE,
   type RefreshStartEvent,
   type Reporter,
 } from '../src/reporter.js';
@@ -60,5 +62,25 @@ describe('errorCode', () => {
     expect(errorCode({ code: 42 })).toBeUndefined();
     expect(errorCode('boom')).toBeUndefined();
     expect(errorCode(undefined)).toBeUndefined();
+  });
+});
+
+describe('errorType', () => {
+  it('is the code when it is a short identifier, else the name, else _OTHER, never the message', () => {
+    expect(errorType(Object.assign(new Error('x'), { code: 'ECONNRESET' }))).toBe('ECONNRESET');
+    expect(errorType(new TypeError('fetch failed for https://a/b?token=1'))).toBe('TypeError');
+    expect(errorType(Object.assign(new Error('x'), { code: 'has spaces in it' }))).toBe('Error');
+    expect(errorType('a thrown string')).toBe(OTHER_ERROR_TYPE);
+    expect(errorType(undefined)).toBe('_OTHER');
+    const hostile = {
+      get code(): never {
+        throw new Error('getter');
+      },
+      get name(): never {
+        throw new Error('getter');
+      },
+    };
+    expect(errorType(hostile)).toBe('_OTHER');
+    expect(errorType(new Error('x'), 'SLUICE_MINT_TIMEOUT')).toBe('SLUICE_MINT_TIMEOUT');
   });
 });

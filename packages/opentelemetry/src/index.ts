@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 
+export type { ObservableProvider } from '@sluice/core';
 export {
   DURATION_BUCKETS_SECONDS,
   INSTRUMENTATION_SCOPE,
@@ -12,7 +13,6 @@ export {
   REFRESH_SPAN_NAME,
   WAITER_BUCKETS,
 } from './names.js';
-export type { ObservableProvider } from './observed-providers.js';
 export {
   createOpenTelemetryReporter,
   type OpenTelemetryReporter,

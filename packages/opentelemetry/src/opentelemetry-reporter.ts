@@ -14,13 +14,16 @@ import {
   type BreakerStateChangeEvent,
   type BreakerStateName,
   type CoalescedEvent,
+  createSnapshotSet,
+  errorType,
   InvalidOptionError,
+  type ObservableProvider,
+  type ObservedSnapshot,
   type RefreshFailureEvent,
   type RefreshSuccessEvent,
   type Reporter,
   type ReporterEventBase,
 } from '@sluice/core';
-import { errorType } from './error-type.js';
 import {
   OTEL_ATTRIBUTES as A,
   DURATION_BUCKETS_SECONDS,
@@ -28,11 +31,6 @@ import {
   OTEL_METRIC_NAMES as M,
   WAITER_BUCKETS,
 } from './names.js';
-import {
-  type ObservableProvider,
-  ObservedProviders,
-  type ObservedState,
-} from './observed-providers.js';
 import { attachRefreshSpans } from './refresh-spans.js';
 import { VERSION } from './version.js';
 
@@ -136,11 +134,11 @@ export function createOpenTelemetryReporter(
       'Remaining lifetime of the cached credential (the shortest over keys); negative once expired.',
     unit: 's',
   });
-  const observed = new ObservedProviders();
+  const observed = createSnapshotSet();
   /** The breaker groups reported by the previous collection (see `observeBreakers`). */
   let breakerGroups = new Map<string, Attributes>();
   const collect = (result: BatchObservableResult): void => {
-    const states = observed.states();
+    const states = observed.read();
     breakerGroups = observeBreakers(result, breakerStatus, states, includeKey, breakerGroups);
     if (states.length === 0) return;
     let at: number;
@@ -212,7 +210,7 @@ const BREAKER_STATES: readonly BreakerStateName[] = ['closed', 'open', 'half-ope
 
 /** The attribute identity of a state: its provider name, and key when keys are attributes. */
 function groupOf(
-  state: ObservedState,
+  state: ObservedSnapshot,
   includeKey: boolean,
 ): { id: string; attributes: Attributes } {
   const name = state.snapshot.name;
@@ -235,7 +233,7 @@ function groupOf(
 function observeBreakers(
   result: BatchObservableResult,
   instrument: Parameters<BatchObservableResult['observe']>[0],
-  states: readonly ObservedState[],
+  states: readonly ObservedSnapshot[],
   includeKey: boolean,
   previous: ReadonlyMap<string, Attributes>,
 ): Map<string, Attributes> {
@@ -272,7 +270,7 @@ function observeBreakers(
 function observeLifetimes(
   result: BatchObservableResult,
   instrument: Parameters<BatchObservableResult['observe']>[0],
-  states: readonly ObservedState[],
+  states: readonly ObservedSnapshot[],
   includeKey: boolean,
   now: number,
 ): void {

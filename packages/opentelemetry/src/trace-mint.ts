@@ -18,12 +18,12 @@ import {
 import {
   type Credential,
   errorCode,
+  errorType,
   InvalidOptionError,
   type KeyedMint,
   type Mint,
   type MintContext,
 } from '@sluice/core';
-import { errorType } from './error-type.js';
 import { OTEL_ATTRIBUTES as A, INSTRUMENTATION_SCOPE, REFRESH_SPAN_NAME } from './names.js';
 import type { OpenTelemetryReporter } from './opentelemetry-reporter.js';
 import { type OpenSpan, type RefreshSpans, refreshSpansOf } from './refresh-spans.js';

@@ -4,13 +4,13 @@
  * @packageDocumentation
  */
 
+export type { ObservableProvider } from '@sluice/core';
 export { MetricAlreadyRegisteredError } from './errors.js';
 export {
   DURATION_BUCKETS_SECONDS,
   PROMETHEUS_METRIC_NAMES,
   WAITER_BUCKETS,
 } from './metric-names.js';
-export type { ObservableProvider } from './observed-providers.js';
 export {
   createPrometheusReporter,
   type PrometheusReporter,

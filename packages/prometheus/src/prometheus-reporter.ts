@@ -7,25 +7,23 @@ import {
   type BreakerStateChangeEvent,
   type BreakerStateName,
   type CoalescedEvent,
+  createSnapshotSet,
+  errorType,
   InvalidOptionError,
   type KeyDroppedEvent,
+  type ObservableProvider,
+  type ObservedSnapshot,
   type RefreshFailureEvent,
   type RefreshSuccessEvent,
   type Reporter,
 } from '@sluice/core';
 import { Counter, Gauge, register as globalRegistry, Histogram, type Registry } from 'prom-client';
-import { errorType } from './error-type.js';
 import { MetricAlreadyRegisteredError } from './errors.js';
 import {
   DURATION_BUCKETS_SECONDS,
   PROMETHEUS_METRIC_NAMES,
   WAITER_BUCKETS,
 } from './metric-names.js';
-import {
-  type ObservableProvider,
-  ObservedProviders,
-  type ObservedState,
-} from './observed-providers.js';
 
 /** Options of {@link createPrometheusReporter}. */
 export interface PrometheusReporterOptions {
@@ -104,7 +102,7 @@ export function createPrometheusReporter(
   for (const name of Object.values(names)) {
     if (registry.getSingleMetric(name) !== undefined) throw new MetricAlreadyRegisteredError(name);
   }
-  const observed = new ObservedProviders();
+  const observed = createSnapshotSet();
   const keyLabel = includeKey ? ['key'] : [];
   const registers = [registry];
 
@@ -152,7 +150,7 @@ export function createPrometheusReporter(
     labelNames: ['name', ...keyLabel],
     registers,
     collect() {
-      setEarliest(this, observed.states(), includeKey, (s) => s.snapshot.expiresAt);
+      setEarliest(this, observed.read(), includeKey, (s) => s.snapshot.expiresAt);
     },
   });
   new Gauge({
@@ -161,7 +159,7 @@ export function createPrometheusReporter(
     labelNames: ['name', ...keyLabel],
     registers,
     collect() {
-      setEarliest(this, observed.states(), includeKey, (s) => s.snapshot.refreshDueAt);
+      setEarliest(this, observed.read(), includeKey, (s) => s.snapshot.refreshDueAt);
     },
   });
   new Gauge({
@@ -170,7 +168,7 @@ export function createPrometheusReporter(
     labelNames: ['name', 'state', ...keyLabel],
     registers,
     collect() {
-      setBreakerStates(this, observed.states(), includeKey);
+      setBreakerStates(this, observed.read(), includeKey);
     },
   });
 
@@ -289,7 +287,7 @@ function seriesId(name: string, key: string): string {
 }
 
 /** The label identity of a state: its provider name, and key when keys are labels. */
-function groupOf(state: ObservedState, includeKey: boolean): { id: string; labels: Labels } {
+function groupOf(state: ObservedSnapshot, includeKey: boolean): { id: string; labels: Labels } {
   const name = state.snapshot.name;
   if (!includeKey) return { id: name, labels: { name } };
   const key = state.key ?? '';
@@ -299,9 +297,9 @@ function groupOf(state: ObservedState, includeKey: boolean): { id: string; label
 /** Sets one series per label group to the earliest epoch-ms value over its states, in seconds. */
 function setEarliest(
   gauge: Gauge,
-  states: readonly ObservedState[],
+  states: readonly ObservedSnapshot[],
   includeKey: boolean,
-  pick: (state: ObservedState) => number | null,
+  pick: (state: ObservedSnapshot) => number | null,
 ): void {
   gauge.reset();
   const earliest = new Map<string, { labels: Labels; value: number }>();
@@ -318,7 +316,7 @@ function setEarliest(
 /** Sets, per label group, the number of providers (or keys) in each of the three states. */
 function setBreakerStates(
   gauge: Gauge,
-  states: readonly ObservedState[],
+  states: readonly ObservedSnapshot[],
   includeKey: boolean,
 ): void {
   gauge.reset();

@@ -30,3 +30,5 @@ declare var AbortController: {
 
 declare function setTimeout(handler: () => void, timeoutMs: number): unknown;
 declare function clearTimeout(handle: unknown): void;
+
+declare function queueMicrotask(callback: () => void): void;
