@@ -11,6 +11,7 @@ export default defineConfig({
     alias: [
       { find: /^@sluice\/core$/, replacement: source('core/src/index.ts') },
       { find: /^@sluice\/tls$/, replacement: source('tls/src/index.ts') },
+      { find: /^@sluice\/redis$/, replacement: source('redis/src/index.ts') },
       { find: /^@sluice\/effect$/, replacement: source('effect/src/index.ts') },
       { find: /^@sluice\/oauth$/, replacement: source('oauth/src/index.ts') },
       { find: /^@sluice\/prometheus$/, replacement: source('prometheus/src/index.ts') },

@@ -6,7 +6,8 @@
 // tarball into a scratch npm project under the OS temp dir (with the adapters' peer
 // dependencies at the versions their tests use), and run an ESM and a CJS consumer that build
 // a provider through the public entry point and get its value; the Prometheus and
-// OpenTelemetry adapters are used for real (a provider reporting to them), others must load.
+// OpenTelemetry adapters are used for real (a provider reporting to them), and so is the Redis
+// coordinator (falling back with no Redis behind its client); others must load.
 // Deep imports of `internal/*` must not resolve. Needs a prior `pnpm build`.
 //
 // A package whose exports map has no `require` condition is ESM only (@sluice/effect, like
@@ -188,6 +189,38 @@ ${kind === 'esm' ? `import { createRefreshingProvider } from '@sluice/core';\nim
 });
 `;
 
+// The fleet coordinator with a real ioredis client and no Redis behind it: the wrapped mint
+// must fall back to the local policy (and report it), and close() must leave nothing open.
+const redisConsumer = (name, kind) => `
+${kind === 'esm' ? `import { createRefreshingProvider } from '@sluice/core';\nimport { createRedisCoordinator } from '${name}';\nimport { Redis } from 'ioredis';` : `const { createRefreshingProvider } = require('@sluice/core');\nconst { createRedisCoordinator } = require('${name}');\nconst { Redis } = require('ioredis');`}
+(async () => {
+  const redis = new Redis({ port: 1, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null });
+  redis.on('error', () => {});
+  const fallbacks = [];
+  const fleet = createRedisCoordinator({
+    redis,
+    connectTimeoutMs: 200,
+    reporter: { onFallback: (event) => fallbacks.push(event.reason) },
+  });
+  const provider = await createRefreshingProvider({
+    name: 'packed-${kind}',
+    mint: fleet.wrap('packed-${kind}', () => ({ value: 'token', expiresAt: Date.now() + 60_000 })),
+  });
+  const value = await provider.get();
+  provider.close();
+  await fleet.close();
+  redis.disconnect();
+  if (value !== 'token' || fallbacks[0] !== 'store-unavailable') {
+    throw new Error('${kind}: got ' + value + ' with fallbacks ' + JSON.stringify(fallbacks));
+  }
+  if (fleet.snapshot().timers !== 0) throw new Error('${kind}: timers left after close()');
+  console.log('${kind} ok');
+})().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
+`;
+
 // @sluice/effect is ESM only (like effect 4), so it has no CJS consumer.
 const effectConsumer = (name) => `
 import { makeCredentialProvider, MintFailed } from '${name}';
@@ -294,6 +327,7 @@ ${oauthConsumerBody('cjs')}
 const adapterConsumers = {
   '@sluice/prometheus': prometheusConsumer,
   '@sluice/opentelemetry': openTelemetryConsumer,
+  '@sluice/redis': redisConsumer,
   '@sluice/effect': effectConsumer,
   '@sluice/oauth': oauthConsumer,
 };

@@ -11,7 +11,10 @@ import { MAX_TIMER_MS } from './internal/timers.js';
 import { type RefreshPolicyOptions, resolvePolicy } from './policy-options.js';
 import type { CallOptions, MintContext, ProviderSnapshot } from './refreshing-provider.js';
 
-/** Obtains a new credential for `key`. */
+/**
+ * Obtains a new credential for `key`. As with `Mint`, an error whose `countsTowardsBreaker`
+ * property is `false` reaches the waiters but not the breaker.
+ */
 export type KeyedMint<K, T> = (
   key: K,
   context: MintContext<T>,

@@ -30,7 +30,15 @@ export interface MintContext<T> {
   readonly previous?: Credential<T>;
 }
 
-/** Obtains a new credential from the issuer. May return the credential or a promise of it. */
+/**
+ * Obtains a new credential from the issuer. May return the credential or a promise of it.
+ *
+ * Every failure counts towards the circuit breaker, except an error whose
+ * `countsTowardsBreaker` property is `false`: a failure the mint did not cause but relays
+ * (another instance's mint, shared by a fleet coordinator such as `@sluice/redis`). Such an
+ * error still reaches every waiter and `onRefreshFailure` unchanged; only the breaker
+ * ignores it, so the breaker counts the attempts this provider itself made.
+ */
 export type Mint<T> = (context: MintContext<T>) => Promise<Credential<T>> | Credential<T>;
 
 /** Options of {@link createRefreshingProvider}. */

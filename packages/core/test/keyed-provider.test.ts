@@ -205,6 +205,24 @@ describe('keyed provider: breaker scope', () => {
     expect(calls).toHaveLength(2);
   });
 
+  it("'shared': failures relayed from elsewhere (countsTowardsBreaker: false) reach the key's waiters but never open the shared breaker", async () => {
+    const { provider, calls, reject, resolve } = keyed({
+      breakerScope: 'shared',
+      breaker: { failureThreshold: 1, cooldownMs: 60_000 },
+    });
+    for (const key of ['a', 'b', 'c']) {
+      const p = settle(provider.get(key));
+      const error = Object.assign(new Error(`${key} relayed`), { countsTowardsBreaker: false });
+      reject(key, error);
+      expect(await p).toEqual({ ok: false, error });
+    }
+    expect(provider.snapshot('a')?.breaker).toMatchObject({ state: 'closed', failures: 0 });
+    const d = provider.get('d');
+    expect(calls).toHaveLength(4);
+    resolve('d');
+    expect(await d).toBe('d-token');
+  });
+
   it("'shared': after the cooldown ONE key probes; the others fail fast until the probe closes the breaker", async () => {
     const { provider, calls, resolve, reject } = keyed({
       breakerScope: 'shared',

@@ -407,6 +407,96 @@ describe('6. the circuit breaker', () => {
   });
 });
 
+describe('6b. failures relayed from elsewhere (countsTowardsBreaker: false)', () => {
+  function relayed(message: string): Error {
+    return Object.assign(new Error(message), { countsTowardsBreaker: false });
+  }
+
+  it('reach every waiter and onRefreshFailure unchanged but never count towards or open the breaker', async () => {
+    const rec = recordingReporter();
+    const { provider, calls, last } = await started(
+      { breaker: { failureThreshold: 2, cooldownMs: MINUTE }, reporter: rec.reporter },
+      MINUTE,
+    );
+    await clock.tickAsync(MINUTE); // expired: every get() waits for a mint
+    for (let i = 0; i < 10; i++) {
+      const waiters = [settle(provider.get()), settle(provider.get())];
+      const error = relayed(`relayed ${i}`);
+      last().deferred.reject(error);
+      for (const outcome of await Promise.all(waiters)) {
+        expect(outcome).toEqual({ ok: false, error });
+      }
+    }
+    expect(calls).toHaveLength(11);
+    expect(provider.snapshot().breaker).toEqual({ state: 'closed', failures: 0, retryAfterMs: 0 });
+    expect(provider.snapshot().lastError).toMatchObject({ message: 'relayed 9' });
+    expect(rec.of('failure')).toHaveLength(10);
+    expect(rec.of('breaker')).toEqual([]);
+  });
+
+  it('leave the count of real failures where it was: two real failures still open a threshold-2 breaker around them', async () => {
+    const { provider, last } = await started(
+      { breaker: { failureThreshold: 2, cooldownMs: MINUTE } },
+      MINUTE,
+    );
+    await clock.tickAsync(MINUTE);
+    const fail = async (error: unknown) => {
+      const waiter = settle(provider.get());
+      last().deferred.reject(error);
+      await waiter;
+    };
+    await fail(new Error('real 1'));
+    await fail(relayed('relayed'));
+    expect(provider.snapshot().breaker).toMatchObject({ state: 'closed', failures: 1 });
+    await fail(new Error('real 2'));
+    expect(provider.snapshot().breaker).toMatchObject({ state: 'open', failures: 2 });
+  });
+
+  it('a relayed failure of the half-open probe hands the probe back: the breaker stays open with its cooldown over, and the next caller probes at once', async () => {
+    const { provider, calls, last } = await started(
+      { breaker: { failureThreshold: 1, cooldownMs: MINUTE } },
+      MINUTE,
+    );
+    await clock.tickAsync(MINUTE);
+    const opened = settle(provider.get());
+    last().deferred.reject(new Error('real'));
+    await opened;
+    expect(provider.snapshot().breaker.state).toBe('open');
+    await clock.tickAsync(MINUTE);
+    const probe = settle(provider.get());
+    expect(provider.snapshot().breaker.state).toBe('half-open');
+    last().deferred.reject(relayed('relayed'));
+    await probe;
+    expect(provider.snapshot().breaker).toMatchObject({ state: 'open', retryAfterMs: 0 });
+    const next = provider.get();
+    expect(calls).toHaveLength(4);
+    last().deferred.resolve({ value: 'token-2', expiresAt: Date.now() + MINUTE });
+    expect(await next).toBe('token-2');
+  });
+
+  it('count as usual when the property is anything but false, or its getter throws', async () => {
+    const { provider, last } = await started(
+      { breaker: { failureThreshold: 3, cooldownMs: MINUTE } },
+      MINUTE,
+    );
+    await clock.tickAsync(MINUTE);
+    const hostile = Object.defineProperty(new Error('hostile'), 'countsTowardsBreaker', {
+      get() {
+        throw new Error('getter throws');
+      },
+    });
+    for (const error of [Object.assign(new Error('zero'), { countsTowardsBreaker: 0 }), hostile]) {
+      const waiter = settle(provider.get());
+      last().deferred.reject(error);
+      expect(await waiter).toEqual({ ok: false, error });
+    }
+    const waiter = settle(provider.get());
+    last().deferred.reject('a string');
+    await waiter;
+    expect(provider.snapshot().breaker).toMatchObject({ state: 'open', failures: 3 });
+  });
+});
+
 describe('7. invalid minted credentials', () => {
   it.each([
     ['no value', { expiresAt: START + HOUR }],

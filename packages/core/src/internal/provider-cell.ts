@@ -489,8 +489,10 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     box.lastError = error;
     box.lastErrorAt = now;
     box.hasError = true;
-    if (clockFailure) {
-      this.#releaseProbe(); // as when closing: the next caller probes at once
+    if (clockFailure || !countsTowardsBreaker(error)) {
+      // Not this provider's attempt at the issuer (a clock fault, or a failure the mint relays
+      // from elsewhere): not counted; a probe is handed back, so the next caller probes at once.
+      this.#releaseProbe();
     } else {
       noteFailure(box, this, wasProbe);
       this.#setBreaker(recordFailure(box.state, now, policy.breaker), now);
@@ -629,6 +631,20 @@ Object.defineProperty(ProviderCell.prototype, Symbol.for('nodejs.util.inspect.cu
 });
 
 function noop(): void {}
+
+/**
+ * Whether a mint failure counts towards the breaker: every failure does, except an error
+ * whose `countsTowardsBreaker` property is `false` (a failure the mint relays from elsewhere,
+ * such as another instance's mint). A property that cannot be read counts.
+ */
+function countsTowardsBreaker(error: unknown): boolean {
+  if ((typeof error !== 'object' && typeof error !== 'function') || error === null) return true;
+  try {
+    return (error as { countsTowardsBreaker?: unknown }).countsTowardsBreaker !== false;
+  } catch {
+    return true;
+  }
+}
 
 function seconds(ms: number): number | undefined {
   return Number.isFinite(ms) ? ms / 1000 : undefined;

@@ -1,0 +1,142 @@
+/**
+ * One call of a wrapped mint, end to end: load-or-lease, then adopt, honour the failure
+ * window, wait for another instance's lease, or lead; and the local fallback whenever the
+ * store cannot be used.
+ */
+
+import { type Credential, raceSignal } from '@sluice/core';
+import { adopt } from './adoption.js';
+import { pollDelayMs } from './backoff.js';
+import { honour, relay } from './failure-window.js';
+import { lead, shapeProblem } from './fleet-leader.js';
+import { type Call, type FleetShared, randomId } from './fleet-shared.js';
+import { flushPending, keepPending } from './pending-stores.js';
+import type { FallbackReason } from './reporter.js';
+import type { LeaseAnswer } from './store.js';
+
+const noop = (): void => {};
+
+export async function runCall<T>(shared: FleetShared, call: Call<T>): Promise<Credential<T>> {
+  const { context } = call;
+  const config = shared.config;
+  if (shared.closed) return fallback(shared, call, 'closed');
+  if (shared.localNow() === undefined) return fallback(shared, call, 'invalid-clock');
+  const state = shared.states.use(call.ref);
+  const window = state.failure;
+  if (window !== undefined) {
+    const leftMs = window.untilMonotonic - performance.now();
+    if (leftMs > 0) throw relay(shared, call, window, leftMs);
+    state.failure = undefined;
+  }
+  const exclude = new Set<string>();
+  const replaceable = new Set<string>();
+  const previous = context.previous;
+  const previousId = previous === undefined ? undefined : shared.idOf(state, previous.value);
+  if (previousId !== undefined) {
+    exclude.add(previousId);
+    if (context.reason === 'invalidated') replaceable.add(previousId);
+  }
+  const unrecognised =
+    previousId === undefined && context.reason === 'invalidated' ? previous : undefined;
+  const startedAt = performance.now();
+  let waitingSince: number | undefined;
+  let polls = 0;
+  for (;;) {
+    if (context.signal.aborted) throw context.signal.reason;
+    if (shared.closed) return fallback(shared, call, 'closed');
+    const token = randomId();
+    const sentAt = performance.now();
+    let answer: LeaseAnswer;
+    try {
+      answer = await loadOrLease(shared, call, token, exclude);
+    } catch (error) {
+      if (context.signal.aborted) throw context.signal.reason;
+      return fallback(shared, call, 'store-unavailable', error);
+    }
+    const pin = shared.pin(answer.now, sentAt);
+    switch (answer.kind) {
+      case 'value': {
+        const adopted = await adopt(shared, call, state, answer.record, pin, unrecognised);
+        if (adopted === undefined) {
+          exclude.add(answer.record.id);
+          replaceable.add(answer.record.id);
+          continue;
+        }
+        config.reporter.onAdopted?.({
+          ...call.label,
+          reason: context.reason,
+          waitedMs: Math.round(performance.now() - startedAt),
+        });
+        return adopted;
+      }
+      case 'failed': {
+        const honoured = await honour(shared, call, answer.failure, pin);
+        state.failure = honoured;
+        throw relay(shared, call, honoured, honoured.untilMonotonic - performance.now());
+      }
+      case 'lease':
+        return lead(shared, call, state, token, pin, answer.storedId, exclude, replaceable);
+      case 'leased': {
+        waitingSince ??= performance.now();
+        const leftMs = waitingSince + config.leaseMs + config.mintTimeoutMs - performance.now();
+        if (leftMs <= 0) return fallback(shared, call, 'wait-exceeded');
+        const { initialDelayMs, maxDelayMs } = config.poll;
+        const delay = pollDelayMs(polls++, initialDelayMs, maxDelayMs, shared.random(), leftMs);
+        const by = await shared.waiters.wait(call.ref, delay, context.signal);
+        if (by === 'closed') return fallback(shared, call, 'closed');
+        config.reporter.onWoken?.({ ...call.label, by });
+        continue;
+      }
+    }
+  }
+}
+
+/** One `loadOrLease`; a lease granted after the caller stopped waiting is released. */
+export async function loadOrLease<T>(
+  shared: FleetShared,
+  call: Call<T>,
+  token: string,
+  exclude: Set<string>,
+): Promise<LeaseAnswer> {
+  const { ref, context } = call;
+  const config = shared.config;
+  const releaseLate = (late: LeaseAnswer): void => {
+    if (late.kind === 'lease') shared.releaseQuietly(ref, token);
+  };
+  const pending = shared.guard.run(
+    'loadOrLease',
+    () =>
+      shared.store.loadOrLease(ref, {
+        token,
+        leaseMs: config.leaseMs,
+        instanceId: config.instanceId,
+        exclude: [...exclude],
+      }),
+    releaseLate,
+  );
+  try {
+    return await raceSignal(pending, context.signal);
+  } catch (error) {
+    if (context.signal.aborted) pending.then(releaseLate, noop);
+    throw error;
+  }
+}
+
+/** Mints on the local policy; the credential is offered to the store when it is reachable. */
+export async function fallback<T>(
+  shared: FleetShared,
+  call: Call<T>,
+  reason: FallbackReason,
+  error?: unknown,
+): Promise<Credential<T>> {
+  shared.config.reporter.onFallback?.(
+    error === undefined ? { ...call.label, reason } : { ...call.label, reason, error },
+  );
+  const minted = await call.mint(call.context);
+  if (reason === 'closed' || reason === 'invalid-clock') return minted;
+  const now = shared.localNow();
+  if (now === undefined || shapeProblem(minted, now) !== undefined) return minted;
+  keepPending(shared, call, shared.states.use(call.ref), minted, now);
+  flushPending(shared);
+  return minted;
+}

@@ -1,0 +1,281 @@
+/**
+ * The fleet protocol over any {@link CoordinationStore}: wraps a provider's mint so that, of
+ * all the instances sharing a store, one mints per credential lifetime and the others adopt
+ * its result (or its failure). Each call of a wrapped mint:
+ *
+ * 1. `loadOrLease` (one atomic store operation): adopt a stored credential that is not
+ *    excluded, expired or due; honour a running failure window; wait for another's lease; or
+ *    take the lease.
+ * 2. Leader: mint (renewing the lease meanwhile), then compare-and-set store, release, notify;
+ *    or, on failure, record the failure window, release, notify.
+ * 3. Follower: wait for the notification, with a jittered poll as backstop, bounded by
+ *    `leaseMs + mintTimeoutMs`; then read again (and take the lease if it vanished).
+ * 4. Whenever the store is away, slow or refusing: mint locally (the provider's own policy),
+ *    report it, and offer the credential to the store once it is back.
+ */
+
+import { InvalidOptionError, type KeyedMint, type Mint } from '@sluice/core';
+import { type Codec, jsonCodec } from './codec.js';
+import { runCall } from './fleet-call.js';
+import { FleetShared, randomId } from './fleet-shared.js';
+import {
+  type CoordinationOptions,
+  checkCodec,
+  type ResolvedCoordination,
+  resolveCoordination,
+} from './options.js';
+import { flushPending } from './pending-stores.js';
+import { checkPart, keyedRef, singleRef } from './ref.js';
+import type { FleetEventBase, StoreState } from './reporter.js';
+import type { CoordinationStore } from './store.js';
+
+/** Options of {@link FleetCoordinator.wrap}. */
+export interface WrapOptions<T> {
+  /**
+   * How the credential's value is stored.
+   * @default the coordinator's `codec`, else `jsonCodec`
+   */
+  codec?: Codec<T>;
+}
+
+/** Options of {@link FleetCoordinator.wrapKeyed}. */
+export interface WrapKeyedOptions<K, T> extends WrapOptions<T> {
+  /**
+   * The key's string form: pass the keyed provider's own `keyOf`. Two keys with the same
+   * string share one fleet credential.
+   * @default keys must be strings
+   */
+  keyOf?: (key: K) => string;
+}
+
+/** Plain diagnostics of a coordinator. */
+export interface CoordinatorSnapshot {
+  /** This instance's id in failure records. */
+  readonly instanceId: string;
+  /** The store as the store breaker sees it. */
+  readonly store: StoreState;
+  /** Whether `close()` was called. */
+  readonly closed: boolean;
+  /** Followers waiting for another instance's mint now. */
+  readonly waiting: number;
+  /** Leases this instance holds while its mints run. */
+  readonly leasesHeld: number;
+  /** Timers of the coordinator still pending (0 after `close()`). */
+  readonly timers: number;
+  /** Credentials this instance remembers ids and failure windows for. */
+  readonly tracked: number;
+}
+
+/** Makes a fleet of Sluice providers mint once per credential lifetime. */
+export interface FleetCoordinator {
+  /**
+   * Wraps a provider's mint: the returned mint goes to `createRefreshingProvider`. Each
+   * `name` is one fleet-wide credential: every instance wrapping the same name shares it.
+   * @throws {InvalidOptionError} for an empty name, a mint that is not a function or a bad codec.
+   */
+  wrap<T>(name: string, mint: Mint<T>, options?: WrapOptions<T>): Mint<T>;
+  /**
+   * Wraps a keyed provider's mint (`createKeyedProvider`, `@sluice/tls`): each key is its own
+   * fleet-wide credential.
+   * @throws {InvalidOptionError} as {@link wrap}, and for a `keyOf` that is not a function.
+   */
+  wrapKeyed<K, T>(
+    name: string,
+    mint: KeyedMint<K, T>,
+    options?: WrapKeyedOptions<K, T>,
+  ): KeyedMint<K, T>;
+  /** Diagnostics; never a credential, a token or a key. */
+  snapshot(): CoordinatorSnapshot;
+  /**
+   * Stops every timer, wait and subscription the coordinator started and releases the leases
+   * it holds; the caller's store connection stays open. Wrapped mints called afterwards mint
+   * locally (reported as a `closed` fallback). Idempotent.
+   */
+  close(): Promise<void>;
+  /** Same as {@link close}. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Options of {@link createFleetCoordinator}. */
+export interface FleetCoordinatorOptions extends CoordinationOptions {
+  /** The coordination store. Required. */
+  store: CoordinationStore;
+  /**
+   * Bound into the associated data of every encrypted value, so a value sealed for one
+   * namespace never opens in another. `@sluice/redis` passes its `keyPrefix`.
+   * @default ''
+   */
+  namespace?: string;
+}
+
+/**
+ * Creates a fleet coordinator over any {@link CoordinationStore}. `createRedisCoordinator` is
+ * this with the Redis store; use this one to plug in another store.
+ *
+ * @throws {InvalidOptionError} `SLUICE_INVALID_OPTION` naming the bad option.
+ * @example
+ * ```ts
+ * const coordinator = createFleetCoordinator({ store: myStore, leaseMs: 5_000 });
+ * const provider = await createRefreshingProvider({ mint: coordinator.wrap('api', mint) });
+ * ```
+ */
+export function createFleetCoordinator(options: FleetCoordinatorOptions): FleetCoordinator {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError('options', 'an object', options);
+  }
+  const { store, namespace = '' } = options;
+  checkStore(store);
+  if (typeof namespace !== 'string')
+    throw new InvalidOptionError('namespace', 'a string', namespace);
+  return new Coordinator(store, resolveCoordination(options, namespace, randomId));
+}
+
+class Coordinator implements FleetCoordinator {
+  readonly #shared: FleetShared;
+  readonly #unwatch: () => void;
+  #closing: Promise<void> | undefined;
+
+  constructor(store: CoordinationStore, config: ResolvedCoordination) {
+    const shared = new FleetShared(store, config);
+    this.#shared = shared;
+    shared.guard.onRecovered = () => flushPending(shared);
+    this.#unwatch = store.watch({
+      onChange: (ref, kind) => {
+        // Another instance stored a fresh credential: a failure window honoured here is over.
+        if (kind === 'stored') {
+          const state = shared.states.peek(ref);
+          if (state !== undefined) state.failure = undefined;
+        }
+        shared.waiters.notify(ref);
+      },
+      onResync: () => {
+        shared.guard.resync();
+        shared.waiters.resync();
+        flushPending(shared);
+      },
+    });
+  }
+
+  wrap<T>(name: string, mint: Mint<T>, options: WrapOptions<T> = {}): Mint<T> {
+    const ref = singleRef(name);
+    if (typeof mint !== 'function') throw new InvalidOptionError('mint', 'a function', mint);
+    const codec = this.#codecOf<T>(options);
+    const label: FleetEventBase = Object.freeze({ name });
+    const shared = this.#shared;
+    return (context) => runCall(shared, { ref, label, codec, context, mint });
+  }
+
+  wrapKeyed<K, T>(
+    name: string,
+    mint: KeyedMint<K, T>,
+    options: WrapKeyedOptions<K, T> = {},
+  ): KeyedMint<K, T> {
+    checkPart(name, 'name');
+    if (typeof mint !== 'function') throw new InvalidOptionError('mint', 'a function', mint);
+    const { keyOf } = options;
+    if (keyOf !== undefined && typeof keyOf !== 'function') {
+      throw new InvalidOptionError('keyOf', 'a function', keyOf);
+    }
+    const codec = this.#codecOf<T>(options);
+    const shared = this.#shared;
+    return (key, context) => {
+      let ref: string;
+      let id: unknown;
+      try {
+        id = keyOf === undefined ? key : keyOf(key);
+        if (typeof id !== 'string') {
+          throw new InvalidOptionError(
+            keyOf === undefined ? 'key' : 'keyOf(key)',
+            'a string (pass the provider’s keyOf to wrapKeyed)',
+            id,
+          );
+        }
+        ref = keyedRef(name, id);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const label: FleetEventBase = { name, key: id as string };
+      return runCall(shared, { ref, label, codec, context, mint: (ctx) => mint(key, ctx) });
+    };
+  }
+
+  snapshot(): CoordinatorSnapshot {
+    const shared = this.#shared;
+    return {
+      instanceId: shared.config.instanceId,
+      store: shared.guard.state,
+      closed: shared.closed,
+      waiting: shared.waiters.size,
+      leasesHeld: shared.leases.size,
+      timers: shared.timers.size,
+      tracked: shared.states.size,
+    };
+  }
+
+  close(): Promise<void> {
+    const shared = this.#shared;
+    this.#closing ??= (async () => {
+      shared.closed = true;
+      this.#unwatch();
+      shared.waiters.close();
+      const held = [...shared.leases];
+      for (const [, lease] of held) lease.stop();
+      await Promise.allSettled(
+        held.map(([token, lease]) =>
+          shared.guard.run('release', () => shared.store.release(lease.ref, token)),
+        ),
+      );
+      await shared.store.close();
+      shared.timers.clearAll();
+      shared.states.clear();
+    })();
+    return this.#closing;
+  }
+
+  declare [Symbol.asyncDispose]: () => Promise<void>;
+
+  #codecOf<T>(options: WrapOptions<T>): Codec<T> {
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidOptionError('options', 'an object', options);
+    }
+    if (options.codec !== undefined) checkCodec(options.codec, 'codec');
+    return (options.codec ?? this.#shared.config.codec ?? jsonCodec) as Codec<T>;
+  }
+}
+
+Object.defineProperty(
+  Coordinator.prototype,
+  (Symbol as { asyncDispose?: symbol }).asyncDispose ?? Symbol.for('Symbol.asyncDispose'),
+  {
+    value(this: Coordinator) {
+      return this.close();
+    },
+  },
+);
+
+function checkStore(store: unknown): asserts store is CoordinationStore {
+  const methods = [
+    'loadOrLease',
+    'renew',
+    'store',
+    'fail',
+    'release',
+    'time',
+    'watch',
+    'connection',
+    'whenUp',
+    'close',
+  ];
+  if (typeof store !== 'object' || store === null) {
+    throw new InvalidOptionError('store', 'a CoordinationStore', store);
+  }
+  for (const method of methods) {
+    if (typeof (store as Record<string, unknown>)[method] !== 'function') {
+      throw new InvalidOptionError(
+        `store.${method}`,
+        'a function',
+        (store as Record<string, unknown>)[method],
+      );
+    }
+  }
+}

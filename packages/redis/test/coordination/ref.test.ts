@@ -1,0 +1,32 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { escapeRefPart, keyedRef, singleRef } from '../../src/coordination/ref.js';
+
+describe('credential references', () => {
+  it('never contain a brace, and two different (name, key) pairs never share one', () => {
+    const part = fc.string({ minLength: 1, maxLength: 20, unit: 'binary' });
+    fc.assert(
+      fc.property(part, part, part, part, (n1, k1, n2, k2) => {
+        const a = keyedRef(n1, k1);
+        const b = keyedRef(n2, k2);
+        expect(/[{}]/.test(a)).toBe(false);
+        if (n1 !== n2 || k1 !== k2) expect(a).not.toBe(b);
+        expect(singleRef(n1)).not.toBe(a); // a single credential never collides with a key
+      }),
+    );
+  });
+
+  it('escapes %, braces, / and : and control characters only', () => {
+    expect(escapeRefPart('billing-api v2')).toBe('billing-api v2');
+    expect(escapeRefPart('a{b}c/d:e%f\n')).toBe('a%7Bb%7Dc%2Fd%3Ae%25f%0A');
+  });
+
+  it.each([
+    ['name', () => singleRef('')],
+    ['name', () => singleRef(7 as never)],
+    ['name', () => singleRef('x'.repeat(1_025))],
+    ['keyOf(key)', () => keyedRef('n', '')],
+  ])('refuses an empty, non-string or too long %s with InvalidOptionError', (option, make) => {
+    expect(make).toThrow(expect.objectContaining({ code: 'SLUICE_INVALID_OPTION', option }));
+  });
+});
