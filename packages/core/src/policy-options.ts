@@ -5,6 +5,7 @@
 
 import type { BreakerConfig, BreakerOptions } from './circuit-breaker.js';
 import { InvalidOptionError } from './errors.js';
+import { MAX_TIMER_MS } from './internal/timers.js';
 import type { RefreshTiming } from './refresh-policy.js';
 import { combineReporters, REPORTER_HOOKS, type Reporter } from './reporter.js';
 
@@ -106,8 +107,6 @@ export interface ResolvedPolicy {
   readonly reporter: Reporter | undefined;
   readonly name: string;
 }
-
-const MAX_DELAY_MS = 2_147_483_647; // the largest delay setTimeout honours
 
 /**
  * Validates `options` once and returns a frozen copy; later mutation of `options` changes
@@ -212,11 +211,11 @@ function duration(value: unknown, option: string, fallback: number, min: number)
     typeof value !== 'number' ||
     !Number.isInteger(value) ||
     value < min ||
-    value > MAX_DELAY_MS
+    value > MAX_TIMER_MS
   ) {
     throw new InvalidOptionError(
       option,
-      `an integer number of milliseconds from ${min} to ${MAX_DELAY_MS}`,
+      `an integer number of milliseconds from ${min} to ${MAX_TIMER_MS}`,
       value,
     );
   }

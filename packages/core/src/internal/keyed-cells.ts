@@ -117,13 +117,13 @@ export class KeyedCells<K, T> implements KeyedProvider<K, T> {
   }
 
   keys(): string[] {
-    return this.#ordered().map((entry) => entry.id);
+    return [...this.#recency].map((entry) => entry.id);
   }
 
   snapshots(): KeyedSnapshot[] {
     const now = this.#read();
     const all: KeyedSnapshot[] = [];
-    for (const entry of this.#ordered()) {
+    for (const entry of [...this.#recency]) {
       if (this.#idle(entry, now)) continue;
       all.push({ ...entry.cell.snapshot(), key: entry.id });
     }
@@ -171,7 +171,7 @@ export class KeyedCells<K, T> implements KeyedProvider<K, T> {
       this.#stopSweep?.();
       stopTimer(this.#policy.timers, this.#idleTimer);
       this.#idleTimer = undefined;
-      const entries = this.#ordered(); // least recently used first
+      const entries = [...this.#recency]; // least recently used first
       this.#entries.clear();
       this.#recency.clear();
       this.#busyCount = 0;
@@ -260,11 +260,6 @@ export class KeyedCells<K, T> implements KeyedProvider<K, T> {
     if (entry === undefined) return undefined;
     if (this.#idleTtlMs !== undefined && this.#idle(entry, this.#read())) return undefined;
     return entry;
-  }
-
-  /** Every entry, least recently used first. */
-  #ordered(): Entry<T>[] {
-    return [...this.#recency];
   }
 
   /** The key's provider, created on first use, marked most recently used: O(1). */

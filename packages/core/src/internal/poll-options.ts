@@ -6,9 +6,7 @@ import { InvalidOptionError } from '../errors.js';
 import { checkTimers, type Timers } from '../policy-options.js';
 import type { PollOptions } from '../poll.js';
 import { checkSignal } from './call-options.js';
-
-/** The largest delay `setTimeout` honours; longer ones fire at once. */
-const MAX_TIMER_MS = 2_147_483_647;
+import { MAX_TIMER_MS } from './timers.js';
 
 /** The validated, frozen options. */
 export interface ResolvedPollOptions {

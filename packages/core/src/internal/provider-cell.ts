@@ -29,7 +29,12 @@ import {
   ProviderClosedError,
 } from '../errors.js';
 import type { ResolvedPolicy } from '../policy-options.js';
-import { type CredentialSchedule, decideServe, scheduleCredential } from '../refresh-policy.js';
+import {
+  type CredentialSchedule,
+  decideServe,
+  type ServeDecision,
+  scheduleCredential,
+} from '../refresh-policy.js';
 import type {
   CallOptions,
   Mint,
@@ -63,7 +68,7 @@ const NEVER = Number.NEGATIVE_INFINITY;
  * sooner than this after it was set, so short-lived credentials (or `minRefreshIntervalMs:
  * 0`) cannot make an idle provider mint in a tight loop, and a refused timer never spins.
  */
-export const TIMER_MIN_DELAY_MS = 1_000;
+const TIMER_MIN_DELAY_MS = 1_000;
 const valueOfCredential = <T>(credential: Credential<T>): T => credential.value;
 
 /** What the cell tells its owner (a keyed provider). @internal */
@@ -122,11 +127,7 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
   }
 
   get(options?: CallOptions): Promise<T> {
-    const now = this.#read();
-    if (now < this.#fastUntil && now >= this.#issuedAt) {
-      if (options === undefined || isLiveCall(options)) return this.#valuePromise as Promise<T>;
-    }
-    return this.#slowPath(now, options, false) as Promise<T>;
+    return this.getAt(this.#read(), options);
   }
 
   /** As {@link get}, with the clock already read (finite) by the caller: a keyed provider. @internal */
@@ -224,11 +225,6 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     return this.snapshot();
   }
 
-  /** Whether the cell is closed. @internal */
-  get closed(): boolean {
-    return this.#closed;
-  }
-
   /**
    * Starts a background mint when the credential is due or expired, the breaker admits it and
    * none is in flight; returns the mint's settled promise (never rejecting), else undefined.
@@ -239,8 +235,10 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     try {
       if (!this.wantsRefresh(now)) return undefined;
       if (this.#admit(now) !== undefined) return undefined;
-      const reason = decideServe(this.#schedule, now) === 'due' ? 'proactive' : 'expired';
-      return this.#startMint(reason, now).then(noop, noop);
+      return this.#startMint(this.#reasonFor(decideServe(this.#schedule, now)), now).then(
+        noop,
+        noop,
+      );
     } catch {
       return undefined;
     } finally {
@@ -313,9 +311,7 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
         if (decision === 'due') this.#refreshInBackground(now);
         return cached;
       }
-      const reason: MintReason =
-        decision === 'expired' ? 'expired' : this.#invalidated ? 'invalidated' : 'initial';
-      return this.#mintAndJoin(reason, now, whole, signal);
+      return this.#mintAndJoin(this.#reasonFor(decision), now, whole, signal);
     } catch (error) {
       return Promise.reject(error);
     } finally {
@@ -360,6 +356,13 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     return this.#flightValue;
   }
 
+  /** Why a mint started for a credential in state `decision` runs. */
+  #reasonFor(decision: ServeDecision): MintReason {
+    if (decision === 'due' || decision === 'fresh') return 'proactive';
+    if (decision === 'expired') return 'expired';
+    return this.#invalidated ? 'invalidated' : 'initial';
+  }
+
   #refreshInBackground(now: number): void {
     if (this.#flight.inFlight) return;
     if (this.#admit(now) !== undefined) return;
@@ -392,8 +395,9 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
   }
 
   /**
-   * Gives up this provider's half-open probe (it is closing): the breaker goes back to open
-   * with its cooldown already elapsed, so the next caller anywhere probes at once.
+   * Gives up this provider's half-open probe (it is closing, or its outcome said nothing
+   * about the issuer): the breaker goes back to open with its cooldown already elapsed, so
+   * the next caller anywhere probes at once.
    */
   #releaseProbe(): void {
     const box = this.#box;
@@ -468,7 +472,7 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     return credential;
   }
 
-  #onMintFailed(failure: unknown, reason: MintReason, startedAt: number, waiters: number): void {
+  #onMintFailed(error: unknown, reason: MintReason, startedAt: number, waiters: number): void {
     this.#flightPromise = undefined;
     this.#flightValue = undefined;
     if (this.#closed) return; // closing is not a mint failure
@@ -477,9 +481,8 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     const wasProbe = box.probe === this && box.state.state === 'half-open';
     // A credential that landed while the clock could not be read: the issuer answered, so the
     // breaker does not count it; the probe (if this was it) is handed back, as by close().
-    const clockFailure = failure !== undefined && failure === this.#landingClockError;
+    const clockFailure = error !== undefined && error === this.#landingClockError;
     this.#landingClockError = undefined;
-    const error = failure;
     let now = this.#read();
     const clockKnown = Number.isFinite(now);
     if (!clockKnown) {
@@ -567,15 +570,7 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
         this.#arm(now + Math.max(refusedForMs, this.#policy.timing.minRefreshIntervalMs), now);
         return;
       }
-      const reason: MintReason =
-        decision === 'due'
-          ? 'proactive'
-          : decision === 'expired'
-            ? 'expired'
-            : this.#invalidated
-              ? 'invalidated'
-              : 'initial';
-      this.#startMint(reason, now);
+      this.#startMint(this.#reasonFor(decision), now);
     } catch {
       // A timer callback never throws into the runtime.
     } finally {
