@@ -17,6 +17,13 @@ export interface Credential<T> {
    * (`now`). Absent: it never expires and is never refreshed proactively.
    */
   readonly expiresAt?: number;
+  /**
+   * The issuer's or a coordinator's own due point, in epoch milliseconds on the provider's
+   * clock: when a refresh becomes useful (Azure's `refreshAfterTimestamp`, a fleet's shared
+   * due point). See docs/policy.md for how it combines with `refreshAt`, jitter and the floor.
+   * Absent: the provider's own policy decides.
+   */
+  readonly refreshAfter?: number;
 }
 
 /** Options of {@link credentialFromExpiresIn}. */

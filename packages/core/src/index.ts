@@ -52,6 +52,13 @@ export {
   type Sweep,
   type SweepOptions,
 } from './keyed-provider.js';
+export {
+  type CredentialCodec,
+  checkCredentialCodec,
+  type MintTraits,
+  mintTraitsOf,
+  withMintTraits,
+} from './mint-traits.js';
 export type { RefreshPolicyOptions, RefreshSchedule, Timers } from './policy-options.js';
 export {
   jitterDelayMs,
