@@ -170,8 +170,15 @@ export function createPrometheusReporter(
   let scraped: { states: readonly ObservedSnapshot[]; groups: Map<string, StateGroup> } | undefined;
   const groups = (): Map<string, StateGroup> => {
     const states = observed.read(); // the same array for every gauge of one scrape
-    if (scraped?.states !== states) scraped = { states, groups: groupStates(states, includeKey) };
-    return scraped.groups;
+    if (scraped?.states === states) return scraped.groups;
+    const current = { states, groups: groupStates(states, includeKey) };
+    scraped = current;
+    // Forget them once this scrape's synchronous pass ends: 100,000 keys' snapshots are not
+    // kept between scrapes.
+    queueMicrotask(() => {
+      if (scraped === current) scraped = undefined;
+    });
+    return current.groups;
   };
   const stateGauge = (name: string, help: string, samples: () => MetricValue<string>[]) =>
     new StateGauge(
@@ -229,7 +236,7 @@ export function createPrometheusReporter(
       const { id, labels } = groupOf(event.name, event.key, includeKey);
       const seen = successes.get(id);
       if (seen === undefined) successes.set(id, { labels, seconds: at / 1000, observed: false });
-      else seen.seconds = Math.max(seen.seconds, at / 1000);
+      else seen.seconds = at / 1000; // events arrive in order: the latest over keys
     },
     onRefreshFailure(event: RefreshFailureEvent) {
       if (!active) return;
