@@ -4,6 +4,7 @@
  */
 
 import {
+  type BreakerRefusedEvent,
   type BreakerStateChangeEvent,
   type BreakerStateName,
   type CoalescedEvent,
@@ -17,13 +18,21 @@ import {
   type RefreshSuccessEvent,
   type Reporter,
 } from '@sluice/core';
-import { Counter, Gauge, register as globalRegistry, Histogram, type Registry } from 'prom-client';
+import {
+  Counter,
+  register as globalRegistry,
+  Histogram,
+  type MetricValue,
+  type Registry,
+} from 'prom-client';
 import { MetricAlreadyRegisteredError } from './errors.js';
+import { labelValue } from './label-value.js';
 import {
   DURATION_BUCKETS_SECONDS,
   PROMETHEUS_METRIC_NAMES,
   WAITER_BUCKETS,
 } from './metric-names.js';
+import { groupOf, groupStates, type Labels, StateGauge, type StateGroup } from './state-gauges.js';
 
 /** Options of {@link createPrometheusReporter}. */
 export interface PrometheusReporterOptions {
@@ -34,9 +43,11 @@ export interface PrometheusReporterOptions {
    */
   registry?: Registry;
   /**
-   * Adds a `key` label (a keyed provider's key: a tenant, a hostname) to every metric. Only
-   * for a bounded set of keys: each key is its own series. Series of a key the provider
-   * drops (`'lru'`, `'idle'`, `delete()`) are removed from the registry.
+   * Adds a `key` label (a keyed provider's key: a tenant, a hostname) to the per-key state
+   * gauges only: expiry, refresh due point, breaker state and last success, at most 6 series
+   * per key (the cert-manager convention). Counters and histograms never carry it: they are
+   * aggregated by provider `name`. A key's series go when the provider drops the key or is
+   * closed.
    * @default false
    */
   includeKey?: boolean;
@@ -55,9 +66,11 @@ export interface PrometheusReporterOptions {
  */
 export interface PrometheusReporter extends Reporter {
   /**
-   * Reads `provider`'s state (expiry, refresh due point, breaker) at every scrape, through
-   * its public `snapshot()` (or a keyed provider's `snapshots()`). Idempotent. A closed
-   * provider stops reporting by itself.
+   * Reads `provider`'s state (expiry, refresh due point, breaker, last success) at every
+   * scrape, through its public `snapshot()` (or a keyed provider's `snapshots()`).
+   * Idempotent. The state gauges exist only for observed providers: once a provider is
+   * closed (or a key dropped) its state series, last success included, are gone from the
+   * next scrape.
    * @returns a function that stops observing it (idempotent).
    * @throws {InvalidOptionError} `SLUICE_INVALID_OPTION` (`observe.provider`) when it is not
    *   a Sluice provider.
@@ -70,13 +83,20 @@ export interface PrometheusReporter extends Reporter {
   unregister(): void;
 }
 
-type Labels = Record<string, string>;
+/** When a mint last succeeded for one label group (a name, or a name and key). */
+interface LastSuccess {
+  readonly labels: Labels;
+  seconds: number;
+  /** Whether a scrape has seen this group among the observed providers. */
+  observed: boolean;
+}
 
 /**
  * Creates a reporter that records Sluice metrics in a Prometheus registry: refreshes,
- * failures by `error_type`, durations, waiters per mint and breaker transitions from the
- * reporter hooks; credential expiry, refresh due point and breaker state from snapshots at
- * scrape time.
+ * failures by `error_type`, durations, waiters per mint, breaker transitions and breaker
+ * refusals from the reporter hooks (by provider `name`); credential expiry, refresh due
+ * point, breaker state and last success per observed provider (and per key with
+ * `includeKey`) at scrape time.
  *
  * @throws {MetricAlreadyRegisteredError} `SLUICE_PROMETHEUS_ALREADY_REGISTERED` when the
  *   registry already holds one of its metric names (a second reporter for one registry).
@@ -105,160 +125,140 @@ export function createPrometheusReporter(
   const observed = createSnapshotSet();
   const keyLabel = includeKey ? ['key'] : [];
   const registers = [registry];
+  /** Last successes by label group; exported only for groups an observed provider has. */
+  const successes = new Map<string, LastSuccess>();
 
   const refreshes = new Counter({
     name: names.refreshes,
     help: 'Credential mints that completed, successful or not.',
-    labelNames: ['name', 'reason', ...keyLabel],
+    labelNames: ['name', 'reason'],
     registers,
   });
   const failures = new Counter({
     name: names.failures,
     help: 'Credential mints that failed, by error code (or error name).',
-    labelNames: ['name', 'reason', 'error_type', ...keyLabel],
+    labelNames: ['name', 'reason', 'error_type'],
     registers,
   });
   const duration = new Histogram({
     name: names.duration,
     help: 'How long credential mints took, in seconds.',
-    labelNames: ['name', 'reason', 'result', ...keyLabel],
+    labelNames: ['name', 'reason', 'result'],
     buckets: [...DURATION_BUCKETS_SECONDS],
     registers,
   });
   const waiters = new Histogram({
     name: names.waiters,
     help: 'Callers that waited on one credential mint and received its outcome.',
-    labelNames: ['name', 'reason', ...keyLabel],
+    labelNames: ['name', 'reason'],
     buckets: [...WAITER_BUCKETS],
     registers,
   });
   const transitions = new Counter({
     name: names.breakerTransitions,
     help: 'Circuit breaker state changes of the credential mint.',
-    labelNames: ['name', 'from', 'to', ...keyLabel],
+    labelNames: ['name', 'from', 'to'],
     registers,
   });
-  const lastSuccess = new Gauge({
-    name: names.lastSuccess,
-    help: 'When a credential mint last succeeded, as a Unix timestamp in seconds.',
-    labelNames: ['name', ...keyLabel],
+  const refusals = new Counter({
+    name: names.breakerRefusals,
+    help: 'Callers refused at once because the circuit breaker was open and no valid credential was cached.',
+    labelNames: ['name'],
     registers,
   });
-  new Gauge({
-    name: names.expiration,
-    help: 'When the cached credential expires, as a Unix timestamp in seconds (the earliest over keys).',
-    labelNames: ['name', ...keyLabel],
-    registers,
-    collect() {
-      setEarliest(this, observed.read(), includeKey, (s) => s.snapshot.expiresAt);
-    },
-  });
-  new Gauge({
-    name: names.refreshDue,
-    help: 'When the cached credential is due for a proactive refresh, as a Unix timestamp in seconds (the earliest over keys).',
-    labelNames: ['name', ...keyLabel],
-    registers,
-    collect() {
-      setEarliest(this, observed.read(), includeKey, (s) => s.snapshot.refreshDueAt);
-    },
-  });
-  new Gauge({
-    name: names.breakerState,
-    help: 'Circuit breaker state of the credential mint: 1 for the current state, 0 for the others (keys in that state, without the key label).',
-    labelNames: ['name', 'state', ...keyLabel],
-    registers,
-    collect() {
-      setBreakerStates(this, observed.read(), includeKey);
-    },
-  });
+  /** The label groups of the current scrape, computed once for the four state gauges. */
+  let scraped: { states: readonly ObservedSnapshot[]; groups: Map<string, StateGroup> } | undefined;
+  const groups = (): Map<string, StateGroup> => {
+    const states = observed.read(); // the same array for every gauge of one scrape
+    if (scraped?.states === states) return scraped.groups;
+    const current = { states, groups: groupStates(states, includeKey) };
+    scraped = current;
+    // Forget them once this scrape's synchronous pass ends: 100,000 keys' snapshots are not
+    // kept between scrapes.
+    queueMicrotask(() => {
+      if (scraped === current) scraped = undefined;
+    });
+    return current.groups;
+  };
+  const stateGauge = (name: string, help: string, samples: () => MetricValue<string>[]) =>
+    new StateGauge(
+      {
+        name,
+        help,
+        labelNames:
+          name === names.breakerState ? ['name', 'state', ...keyLabel] : ['name', ...keyLabel],
+        registers,
+      },
+      samples,
+    );
+  stateGauge(
+    names.lastSuccess,
+    'When a credential mint last succeeded, as a Unix timestamp in seconds (the latest over keys).',
+    () => lastSuccessSamples(groups(), successes),
+  );
+  stateGauge(
+    names.expiration,
+    'When the cached credential expires, as a Unix timestamp in seconds (the earliest over keys).',
+    () => timestampSamples(groups(), (group) => group.expiresAt),
+  );
+  stateGauge(
+    names.refreshDue,
+    'When the cached credential is due for a proactive refresh, as a Unix timestamp in seconds (the earliest over keys).',
+    () => timestampSamples(groups(), (group) => group.refreshDueAt),
+  );
+  stateGauge(
+    names.breakerState,
+    'Circuit breaker state of the credential mint: 1 for the current state, 0 for the others (keys in that state, without the key label).',
+    () => breakerSamples(groups()),
+  );
 
-  /** Series created per key, so a dropped key's series can be removed. */
-  const keySeries = new Map<string, Map<Removable, Map<string, Labels>>>();
   let active = true;
 
-  const labelsOf = (event: { name: string; key?: string | undefined }, extra: Labels): Labels => {
-    const labels: Labels = { name: event.name, ...extra };
-    if (includeKey) labels.key = event.key ?? '';
-    return labels;
-  };
-  const track = (
-    event: { name: string; key?: string | undefined },
-    metric: Removable,
-    labels: Labels,
-  ) => {
-    if (!includeKey || event.key === undefined) return;
-    const id = seriesId(event.name, event.key);
-    let series = keySeries.get(id);
-    if (series === undefined) {
-      series = new Map();
-      keySeries.set(id, series);
-    }
-    let byLabels = series.get(metric);
-    if (byLabels === undefined) {
-      byLabels = new Map();
-      series.set(metric, byLabels);
-    }
-    byLabels.set(JSON.stringify(labels), labels);
-  };
   const observeDuration = (
     event: RefreshSuccessEvent | RefreshFailureEvent,
     result: 'success' | 'failure',
   ) => {
     const seconds = event.durationMs / 1000;
     if (!Number.isFinite(seconds)) return; // a clock that returned NaN: nothing to measure
-    const labels = labelsOf(event, { reason: event.reason, result });
-    duration.observe(labels, Math.max(0, seconds));
-    track(event, duration, labels);
-  };
-  const countRefresh = (event: RefreshSuccessEvent | RefreshFailureEvent) => {
-    const labels = labelsOf(event, { reason: event.reason });
-    refreshes.inc(labels);
-    track(event, refreshes, labels);
+    duration.observe(
+      { name: labelValue(event.name), reason: event.reason, result },
+      Math.max(0, seconds),
+    );
   };
 
   const reporter: PrometheusReporter = {
     onRefreshSuccess(event: RefreshSuccessEvent) {
       if (!active) return;
-      countRefresh(event);
+      refreshes.inc({ name: labelValue(event.name), reason: event.reason });
       observeDuration(event, 'success');
       const at = now();
-      if (Number.isFinite(at)) {
-        const labels = labelsOf(event, {});
-        lastSuccess.set(labels, at / 1000);
-        track(event, lastSuccess, labels);
-      }
+      if (!Number.isFinite(at)) return;
+      const { id, labels } = groupOf(event.name, event.key, includeKey);
+      const seen = successes.get(id);
+      if (seen === undefined) successes.set(id, { labels, seconds: at / 1000, observed: false });
+      else seen.seconds = at / 1000; // events arrive in order: the latest over keys
     },
     onRefreshFailure(event: RefreshFailureEvent) {
       if (!active) return;
-      countRefresh(event);
-      const labels = labelsOf(event, {
-        reason: event.reason,
-        error_type: errorType(event.error, event.code),
-      });
-      failures.inc(labels);
-      track(event, failures, labels);
+      const name = labelValue(event.name);
+      refreshes.inc({ name, reason: event.reason });
+      failures.inc({ name, reason: event.reason, error_type: errorType(event.error, event.code) });
       observeDuration(event, 'failure');
     },
     onBreakerStateChange(event: BreakerStateChangeEvent) {
       if (!active) return;
-      const labels = labelsOf(event, { from: event.from, to: event.to });
-      transitions.inc(labels);
-      track(event, transitions, labels);
+      transitions.inc({ name: labelValue(event.name), from: event.from, to: event.to });
+    },
+    onBreakerRefused(event: BreakerRefusedEvent) {
+      if (!active) return;
+      refusals.inc({ name: labelValue(event.name) });
     },
     onCoalesced(event: CoalescedEvent) {
       if (!active || !Number.isFinite(event.waiters)) return;
-      const labels = labelsOf(event, { reason: event.reason });
-      waiters.observe(labels, event.waiters);
-      track(event, waiters, labels);
+      waiters.observe({ name: labelValue(event.name), reason: event.reason }, event.waiters);
     },
     onKeyDropped(event: KeyDroppedEvent) {
-      const id = seriesId(event.name, event.key);
-      const series = keySeries.get(id);
-      if (series === undefined) return;
-      keySeries.delete(id);
-      for (const [metric, byLabels] of series) {
-        for (const labels of byLabels.values()) metric.remove(labels);
-      }
+      if (includeKey) successes.delete(groupOf(event.name, event.key, true).id);
     },
     observe(provider: ObservableProvider) {
       if (!active) return () => {};
@@ -268,72 +268,58 @@ export function createPrometheusReporter(
       if (!active) return;
       active = false;
       observed.clear();
-      keySeries.clear();
+      successes.clear();
       for (const name of Object.values(names)) registry.removeSingleMetric(name);
     },
   };
   return reporter;
 }
 
-/** What the reporter needs of a prom-client metric to drop a key's series. */
-interface Removable {
-  remove(labels: Labels): void;
-}
-
 const BREAKER_STATES: readonly BreakerStateName[] = ['closed', 'open', 'half-open'];
 
-function seriesId(name: string, key: string): string {
-  return `${name}\u0000${key}`;
-}
-
-/** The label identity of a state: its provider name, and key when keys are labels. */
-function groupOf(state: ObservedSnapshot, includeKey: boolean): { id: string; labels: Labels } {
-  const name = state.snapshot.name;
-  if (!includeKey) return { id: name, labels: { name } };
-  const key = state.key ?? '';
-  return { id: seriesId(name, key), labels: { name, key } };
-}
-
-/** Sets one series per label group to the earliest epoch-ms value over its states, in seconds. */
-function setEarliest(
-  gauge: Gauge,
-  states: readonly ObservedSnapshot[],
-  includeKey: boolean,
-  pick: (state: ObservedSnapshot) => number | null,
-): void {
-  gauge.reset();
-  const earliest = new Map<string, { labels: Labels; value: number }>();
-  for (const state of states) {
-    const value = pick(state);
-    if (value === null || !Number.isFinite(value)) continue;
-    const { id, labels } = groupOf(state, includeKey);
-    const seen = earliest.get(id);
-    if (seen === undefined || value < seen.value) earliest.set(id, { labels, value });
+/** One sample per group with a value: an epoch-ms point in time, in seconds. */
+function timestampSamples(
+  groups: ReadonlyMap<string, StateGroup>,
+  pick: (group: StateGroup) => number | undefined,
+): MetricValue<string>[] {
+  const samples: MetricValue<string>[] = [];
+  for (const group of groups.values()) {
+    const value = pick(group);
+    if (value !== undefined) samples.push({ labels: group.labels, value: value / 1000 });
   }
-  for (const { labels, value } of earliest.values()) gauge.set(labels, value / 1000);
+  return samples;
 }
 
-/** Sets, per label group, the number of providers (or keys) in each of the three states. */
-function setBreakerStates(
-  gauge: Gauge,
-  states: readonly ObservedSnapshot[],
-  includeKey: boolean,
-): void {
-  gauge.reset();
-  const counts = new Map<string, { labels: Labels; counts: Record<BreakerStateName, number> }>();
-  for (const state of states) {
-    const { id, labels } = groupOf(state, includeKey);
-    let group = counts.get(id);
-    if (group === undefined) {
-      group = { labels, counts: { closed: 0, open: 0, 'half-open': 0 } };
-      counts.set(id, group);
+/** Per group, the number of providers (or keys) in each of the three breaker states. */
+function breakerSamples(groups: ReadonlyMap<string, StateGroup>): MetricValue<string>[] {
+  const samples: MetricValue<string>[] = [];
+  for (const { labels, breaker } of groups.values()) {
+    for (const state of BREAKER_STATES) {
+      samples.push({ labels: { ...labels, state }, value: breaker[state] });
     }
-    const current = state.snapshot.breaker.state;
-    if (current in group.counts) group.counts[current] += 1;
   }
-  for (const { labels, counts: byState } of counts.values()) {
-    for (const state of BREAKER_STATES) gauge.set({ ...labels, state }, byState[state]);
+  return samples;
+}
+
+/**
+ * The last success of every label group an observed provider has now. A group seen before
+ * but gone now (its provider closed or unobserved, its key dropped) is forgotten, so a
+ * `time() - last_success` alert never fires for a provider that no longer exists.
+ */
+function lastSuccessSamples(
+  groups: ReadonlyMap<string, StateGroup>,
+  successes: Map<string, LastSuccess>,
+): MetricValue<string>[] {
+  const samples: MetricValue<string>[] = [];
+  for (const [id, success] of successes) {
+    if (groups.has(id)) {
+      success.observed = true;
+      samples.push({ labels: success.labels, value: success.seconds });
+    } else if (success.observed) {
+      successes.delete(id);
+    }
   }
+  return samples;
 }
 
 function checkOptions(options: PrometheusReporterOptions): {
