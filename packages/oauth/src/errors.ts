@@ -219,7 +219,10 @@ export class UnreachableError extends OAuthError {
   declare readonly code: 'SLUICE_OAUTH_UNREACHABLE';
   /** The host (and port) that could not be reached. */
   readonly host: string;
-  /** The network error's code (`ECONNREFUSED`, `ENOTFOUND`, ...), when it had one. */
+  /**
+   * The network error's code (`ECONNREFUSED`, `ENOTFOUND`, ...), else the underlying error's
+   * short message (`bad port`), when there is one.
+   */
   readonly causeCode: string | undefined;
   /** Whether another try later may succeed (core's `isTransientNetworkError` on the cause). */
   readonly transient: boolean;

@@ -57,6 +57,16 @@ function basicOptions(
   return options;
 }
 
+/** A loopback port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as import('node:net').AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 async function rejection(promise: Promise<unknown> | unknown): Promise<unknown> {
   try {
     await promise;
@@ -280,18 +290,28 @@ describe('token endpoint faults', () => {
     }
   });
 
-  it("lets a network failure through unchanged, so core's isTransientNetworkError sees it", async () => {
+  it("wraps an unreachable token endpoint in UnreachableError naming the host and the cause, still transient for core's isTransientNetworkError", async () => {
+    const port = await closedPort();
     const error = await rejection(
       clientCredentialsMint(
         basicOptions({
           authorizationServer: {
-            issuer: 'http://127.0.0.1:9',
-            token_endpoint: 'http://127.0.0.1:9/token',
+            issuer: `http://127.0.0.1:${port}`,
+            token_endpoint: `http://127.0.0.1:${port}/token`,
           },
         }),
       )(context()),
     );
-    expect(isOAuthError(error)).toBe(false);
+    expect(isOAuthError(error, 'SLUICE_OAUTH_UNREACHABLE')).toBe(true);
+    expect(error).toMatchObject({
+      host: `127.0.0.1:${port}`,
+      causeCode: 'ECONNREFUSED',
+      transient: true,
+    });
+    expect((error as Error).message).toBe(
+      `could not reach the token endpoint at 127.0.0.1:${port} (ECONNREFUSED)`,
+    );
+    expect((error as Error).cause).toBeInstanceOf(TypeError);
     expect(isTransientNetworkError(error)).toBe(true);
   });
 
