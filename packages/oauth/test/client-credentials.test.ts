@@ -472,6 +472,53 @@ describe('options', () => {
   });
 });
 
+describe('issue 14: short secrets put in the wrong option are never echoed', () => {
+  const SHORT = 'hunter2!'; // 8 characters: InvalidOptionError echoed strings up to 16
+  it.each([
+    ['clientAuth as a string', 'clientCredentialsMint.clientAuth', { clientAuth: SHORT }],
+    [
+      'clientAuth.method',
+      'clientCredentialsMint.clientAuth.method',
+      { clientAuth: { method: SHORT } },
+    ],
+    [
+      'clientAuth.privateKey',
+      'clientCredentialsMint.clientAuth.privateKey',
+      { clientAuth: { method: 'private_key_jwt', privateKey: SHORT } },
+    ],
+    [
+      'clientAuth.clientSecret',
+      'clientCredentialsMint.clientAuth.clientSecret',
+      { clientAuth: { method: 'client_secret_post', clientSecret: ['hunter2!'] } },
+    ],
+    ['dpop as a string', 'clientCredentialsMint.dpop', { dpop: SHORT }],
+    ['dpop.algorithm', 'clientCredentialsMint.dpop.algorithm', { dpop: { algorithm: SHORT } }],
+    ['dpop.keyPair', 'clientCredentialsMint.dpop.keyPair', { dpop: { keyPair: SHORT } }],
+    [
+      'an additionalParameters value',
+      'clientCredentialsMint.additionalParameters.api_key',
+      { additionalParameters: { api_key: 12345678 } },
+    ],
+    [
+      'additionalParameters itself',
+      'clientCredentialsMint.additionalParameters',
+      { additionalParameters: SHORT },
+    ],
+  ])('%s is described by type only', (_name, option, overrides) => {
+    let thrown: unknown;
+    try {
+      clientCredentialsMint(basicOptions(overrides as Partial<ClientCredentialsMintOptions>));
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ code: 'SLUICE_INVALID_OPTION' });
+    expect((thrown as { option?: string }).option?.startsWith(option)).toBe(true);
+    const shown = `${(thrown as Error).message} ${inspect(thrown)}`;
+    expect(shown).not.toContain('hunter2');
+    expect(shown).not.toContain('12345678');
+  });
+});
+
 async function until(condition: () => boolean): Promise<void> {
   const deadline = Date.now() + 5_000;
   while (!condition()) {
