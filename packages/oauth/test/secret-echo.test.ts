@@ -6,7 +6,7 @@
  * generated (fast-check); the detector is the tests' own (`support/leaks.ts`).
  */
 
-import { createRefreshingProvider, type MintContext } from '@sluice/core';
+import { createRefreshingProvider, type Mint, type MintContext } from '@sluice/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AccessToken } from '../src/access-token.js';
@@ -50,7 +50,7 @@ interface Setup {
   mint(
     secret: string,
     fetch: (url: string, init: RequestInit) => Promise<Response>,
-  ): (context: MintContext<AccessToken>) => Promise<unknown>;
+  ): Mint<AccessToken>;
   /** The secret as the request carried it (the assertion is made by the mint). */
   secretOf(secret: string, sent: Sent): string;
 }
@@ -115,14 +115,17 @@ const SETUPS: readonly Setup[] = [
   {
     name: 'client assertion (private_key_jwt)',
     mint: (_secret, fetch) => {
-      let mint: ((c: MintContext<AccessToken>) => Promise<unknown>) | undefined;
+      let mint: Mint<AccessToken> | undefined;
       return async (c) => {
-        mint ??= clientCredentialsMint({
-          ...base,
-          clientAuth: { method: 'private_key_jwt', privateKey: await privateKey() },
-          fetch,
-        });
-        return mint(c);
+        const ready =
+          mint ??
+          clientCredentialsMint({
+            ...base,
+            clientAuth: { method: 'private_key_jwt', privateKey: await privateKey() },
+            fetch,
+          });
+        mint = ready;
+        return ready(c);
       };
     },
     secretOf: (_secret, sent) => sent.body.get('client_assertion') ?? '',
@@ -172,15 +175,11 @@ async function mintError(
   echo: (sentSecret: string) => string,
 ): Promise<{ error: unknown; sentSecret: string }> {
   const server = echoingFetch(setup, secret, place, echo);
-  const error = await setup
-    .mint(
-      secret,
-      server.fetch,
-    )(context())
-    .then(
-      () => new Error('expected a rejection'),
-      (e: unknown) => e,
-    );
+  const minting = Promise.resolve(setup.mint(secret, server.fetch)(context()));
+  const error = await minting.then(
+    () => new Error('expected a rejection'),
+    (e: unknown) => e,
+  );
   const first = server.sent[0];
   return { error, sentSecret: first === undefined ? secret : setup.secretOf(secret, first) };
 }
