@@ -8,7 +8,7 @@ import type { CallOptions } from '@sluice/core';
 import * as oauth from 'oauth4webapi';
 import { type AccessToken, type PresentableToken, presentableToken } from './access-token.js';
 import { InsecureRequestError, OriginNotAllowedError, UnsupportedTokenError } from './errors.js';
-import { mayLeak } from './redact.js';
+import { errorText, mayLeak } from './redact.js';
 import { type FetchInput, isReplayable, isRequest } from './request-body.js';
 import { decideUnauthorized } from './unauthorized.js';
 import { checkObject, invalid, optionalBoolean, optionalFunction } from './validate.js';
@@ -370,28 +370,13 @@ async function guard(sending: Promise<Response>, token: string): Promise<Respons
   try {
     return await sending;
   } catch (error) {
-    if (mayLeak(renderError(error), [token])) {
+    if (mayLeak(errorText(error), [token])) {
       throw new TypeError(
         'fetch failed with an error that showed the access token; it was withheld',
       );
     }
     throw error;
   }
-}
-
-/** The message, name and string fields of an error and its causes, joined. */
-function renderError(error: unknown): string {
-  const parts: string[] = [];
-  let link: unknown = error;
-  for (let depth = 0; depth < 8 && typeof link === 'object' && link !== null; depth += 1) {
-    for (const value of Object.values(link)) if (typeof value === 'string') parts.push(value);
-    const { message, stack } = link as { message?: unknown; stack?: unknown };
-    if (typeof message === 'string') parts.push(message);
-    if (typeof stack === 'string') parts.push(stack);
-    link = (link as { cause?: unknown }).cause;
-  }
-  if (typeof error === 'string') parts.push(error);
-  return parts.join('\n');
 }
 
 function discard(response: Response): void {

@@ -166,7 +166,9 @@ export class DiscoveryError extends OAuthError {
  * The `onRotation` hook of {@link refreshTokenMint} threw (or rejected) while storing a
  * rotated refresh token. The new refresh token is kept in memory and used by the next mint
  * (which calls the hook again); the access token of this mint is dropped so the failure
- * shows up in the provider's reporter and breaker. `cause` is the hook's own error.
+ * shows up in the provider's reporter and breaker. `cause` is the hook's own error, unless
+ * it showed the refresh token (a store echoing what it was sent): then a plain `Error` with
+ * its `name`, `code` and redacted message takes its place.
  */
 export class RotationHookError extends OAuthError {
   declare readonly code: 'SLUICE_OAUTH_ROTATION_HOOK';

@@ -85,6 +85,54 @@ export function mayLeak(text: string, secrets: readonly string[]): boolean {
   return false;
 }
 
+/**
+ * The text an error shows, down its cause chain: every string field, `message` and `stack`,
+ * joined. For {@link mayLeak}; never throws.
+ */
+export function errorText(error: unknown): string {
+  const parts: string[] = [];
+  let link: unknown = error;
+  for (let depth = 0; depth < 8 && typeof link === 'object' && link !== null; depth += 1) {
+    try {
+      for (const value of Object.values(link)) if (typeof value === 'string') parts.push(value);
+      const { message, stack } = link as { message?: unknown; stack?: unknown };
+      if (typeof message === 'string') parts.push(message);
+      if (typeof stack === 'string') parts.push(stack);
+      link = (link as { cause?: unknown }).cause;
+    } catch {
+      break;
+    }
+  }
+  if (typeof error === 'string') parts.push(error);
+  return parts.join('\n');
+}
+
+/**
+ * `error` itself when it shows none of `secrets` ({@link mayLeak}); otherwise a plain `Error`
+ * with the same `name` and string `code`, whose message is redacted and which has no cause.
+ * For errors of user code (a hook) that may quote the secret it was handling.
+ */
+export function withoutSecrets(error: unknown, secrets: readonly string[]): unknown {
+  if (!mayLeak(errorText(error), secrets)) return error;
+  let name = 'Error';
+  let message = '';
+  let code: unknown;
+  try {
+    const fields = error as { name?: unknown; message?: unknown; code?: unknown };
+    if (typeof fields.name === 'string') name = fields.name;
+    if (typeof fields.message === 'string') message = fields.message;
+    code = fields.code;
+  } catch {
+    // a hostile object: the generic name and no message
+  }
+  const copy = new Error(
+    `${redactText(message, secrets, 500)} (the original error showed a secret and was withheld)`,
+  );
+  copy.name = name.length <= 100 ? name : 'Error';
+  if (typeof code === 'string' && code.length <= 100) Object.assign(copy, { code });
+  return copy;
+}
+
 /** The percent-escapes of `text` with lower-case hex digits. */
 function lowerHex(text: string): string {
   return text.replace(/%[0-9A-F]{2}/g, (pair) => pair.toLowerCase());
