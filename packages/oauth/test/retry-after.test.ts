@@ -5,8 +5,8 @@
  * server's time, callers told that time. The clock is injected (both the mint's and the
  * provider's), so no time passes for real.
  *
- * Needs core's retry-hint breaker (branch wt-core): before it, the provider made 5 token
- * requests and then said `BreakerOpenError.retryAfterMs = 60000`.
+ * Needs core's retry-hint breaker (branch wt-core, merged into wt-oauth): before it, the
+ * provider made 5 token requests and then said `BreakerOpenError.retryAfterMs = 60000`.
  */
 
 import { createRefreshingProvider, isSluiceError, type RefreshingProvider } from '@sluice/core';
