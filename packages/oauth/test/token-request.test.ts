@@ -111,6 +111,21 @@ describe('answers that are not tokens', () => {
     expect(shown).not.toMatch(/eyJ[\w-]+\.[\w-]+/); // the DPoP proof
   });
 
+  it('keeps a description that names the client id (not a secret) under client_secret_basic', async () => {
+    server.script(() =>
+      json(401, { error: 'invalid_client', error_description: 'client svc-billing is disabled' }),
+    );
+    const error = await rejection(
+      clientCredentialsMint(
+        mintOptions({
+          clientId: 'svc-billing',
+          clientAuth: { method: 'client_secret_basic', clientSecret: SECRET },
+        }),
+      )(context()),
+    );
+    expect(error).toMatchObject({ oauthErrorDescription: 'client svc-billing is disabled' });
+  });
+
   it('redacts a private_key_jwt assertion echoed back', async () => {
     const { privateKey } = await crypto.subtle.generateKey(
       { name: 'ECDSA', namedCurve: 'P-256' },
