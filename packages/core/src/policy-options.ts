@@ -3,7 +3,11 @@
  * into a frozen private copy.
  */
 
-import type { BreakerConfig, BreakerOptions } from './circuit-breaker.js';
+import {
+  type BreakerConfig,
+  type BreakerOptions,
+  DEFAULT_MAX_RETRY_AFTER_MS,
+} from './circuit-breaker.js';
 import { InvalidOptionError } from './errors.js';
 import { MAX_TIMER_MS } from './internal/timers.js';
 import type { RefreshTiming } from './refresh-policy.js';
@@ -36,7 +40,9 @@ export interface RefreshPolicyOptions {
   refreshAt?: number;
   /**
    * Largest fraction of the lifetime the due point may be pulled earlier, sampled once per
-   * credential so a fleet never refreshes in step; in [0, refreshAt].
+   * credential so a fleet never refreshes in step; in [0, refreshAt]. For a credential with
+   * `refreshAfter`, the largest fraction of `refreshAfter − issuedAt` the due point is
+   * delayed past `refreshAfter` (never pulled earlier: before it a refresh is useless).
    * @default 0.1 (or `refreshAt`, if that is smaller)
    */
   jitter?: number;
@@ -45,7 +51,10 @@ export interface RefreshPolicyOptions {
    * @default 30000
    */
   refreshFloorMs?: number;
-  /** The circuit breaker around the mint. @default { failureThreshold: 5, cooldownMs: 60000 } */
+  /**
+   * The circuit breaker around the mint.
+   * @default { failureThreshold: 5, cooldownMs: 60000, maxRetryAfterMs: 300000 }
+   */
   breaker?: BreakerOptions;
   /**
    * A mint that has not settled after this many milliseconds fails for every waiter (and for
@@ -56,6 +65,8 @@ export interface RefreshPolicyOptions {
   /**
    * Refresh-loop guard, in milliseconds: when a mint returns a credential that is due at
    * once, or whose expiry did not advance, the next proactive refresh waits at least this.
+   * (A credential whose expiry did not advance is next tried at the floor before expiry:
+   * the kept-credential rule in docs/policy.md.)
    * Also the invalidation guard: a credential minted because of an invalidation cannot be
    * invalidated again for this long (`onInvalidateRefused` reports it), so a server that
    * rejects every token costs at most one mint per interval. 0 turns both guards off.
@@ -135,7 +146,7 @@ export function resolvePolicy(options: RefreshPolicyOptions): ResolvedPolicy {
   ) {
     throw new InvalidOptionError(
       'breaker',
-      'an object { failureThreshold?, cooldownMs? }',
+      'an object { failureThreshold?, cooldownMs?, maxRetryAfterMs? }',
       breakerOptions,
     );
   }
@@ -171,6 +182,12 @@ export function resolvePolicy(options: RefreshPolicyOptions): ResolvedPolicy {
     breaker: Object.freeze({
       failureThreshold,
       cooldownMs: duration(breakerOptions.cooldownMs, 'breaker.cooldownMs', 60_000, 0),
+      maxRetryAfterMs: duration(
+        breakerOptions.maxRetryAfterMs,
+        'breaker.maxRetryAfterMs',
+        DEFAULT_MAX_RETRY_AFTER_MS,
+        0,
+      ),
     }),
     mintTimeoutMs: duration(options.mintTimeoutMs, 'mintTimeoutMs', 30_000, 1),
     schedule,
