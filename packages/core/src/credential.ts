@@ -3,6 +3,7 @@
  */
 
 import { InvalidCredentialError, InvalidOptionError } from './errors.js';
+import { checkKnownKeys } from './known-keys.js';
 
 /**
  * A credential as a mint returns it.
@@ -60,6 +61,7 @@ export function credentialFromExpiresIn<T>(
   expiresInSeconds: number | undefined,
   options: ExpiresInOptions = {},
 ): Credential<T> {
+  checkKnownKeys(options, ['now', 'skewSeconds'], 'credentialFromExpiresIn');
   if (expiresInSeconds === undefined) return { value };
   if (
     typeof expiresInSeconds !== 'number' ||

@@ -37,6 +37,7 @@ export {
   type SluiceErrorByCode,
   type SluiceErrorCode,
   type SluiceErrorOptions,
+  UnknownOptionError,
 } from './errors.js';
 export {
   classifyHttpStatus,
@@ -52,6 +53,7 @@ export {
   type Sweep,
   type SweepOptions,
 } from './keyed-provider.js';
+export { checkKnownKeys, nearestKey } from './known-keys.js';
 export {
   type CredentialCodec,
   checkCredentialCodec,
