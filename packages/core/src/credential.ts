@@ -102,7 +102,7 @@ export function checkMintedCredential<T>(
     );
   }
   const { value, expiresAt } = candidate as { value?: unknown; expiresAt?: unknown };
-  if (value === undefined) throw new InvalidCredentialError('`value` is missing', opts);
+  if (value === undefined) throw new InvalidCredentialError(missingValue(candidate), opts);
   if (expiresAt === undefined) return Object.freeze({ value: value as T });
   if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt)) {
     const got =
@@ -117,6 +117,21 @@ export function checkMintedCredential<T>(
     );
   }
   return Object.freeze({ value: value as T, expiresAt });
+}
+
+/**
+ * "`value` is missing", naming the keys the mint did return (never their values), so that
+ * `{ token }` or `{ access_token }` points at the fix.
+ */
+function missingValue(candidate: object): string {
+  const keys = Object.keys(candidate);
+  if (keys.length === 0)
+    return '`value` is missing: the mint returned an empty object; return { value, expiresAt? }';
+  const shown = keys
+    .slice(0, 8)
+    .map((key) => `\`${key.length > 40 ? `${key.slice(0, 40)}…` : key}\``);
+  const more = keys.length > 8 ? ` and ${keys.length - 8} more` : '';
+  return `\`value\` is missing: the mint returned an object with ${shown.join(', ')}${more}; return { value, expiresAt? }`;
 }
 
 /**
