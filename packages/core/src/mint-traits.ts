@@ -45,7 +45,6 @@ const TRAITS: unique symbol = Symbol.for('sluice.mint-traits') as never;
  * codec has no `encode`/`decode` functions or `unshareable` is not a non-empty string.
  * @example
  * ```ts
- * import { withMintTraits, type Mint } from '@sluice/core';
  * declare const mintSession: Mint<{ id: string }>;
  * const mint = withMintTraits(mintSession, {
  *   codec: { encode: (v) => v.id, decode: (id) => ({ id }) },
