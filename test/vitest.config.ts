@@ -1,8 +1,16 @@
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const source = (path: string) => fileURLToPath(new URL(`../packages/${path}`, import.meta.url));
+
+/** Test files run at once: `SLUICE_TEST_WORKERS`, else twice the cores, 2 to 6. */
+function workers(): number {
+  const fromEnv = Number(process.env.SLUICE_TEST_WORKERS);
+  if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
+  return Math.min(6, Math.max(2, 2 * availableParallelism()));
+}
 
 export default defineConfig({
   root,
@@ -21,6 +29,11 @@ export default defineConfig({
   test: {
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
+    // vitest runs availableParallelism() - 1 workers by default: ONE on a 2-core machine, so
+    // every file ran after the other. Most of the slow files wait on real servers (Redis,
+    // OAuth, ACME, child processes), not on the CPU, so more workers than cores overlap
+    // those waits (docs/testing.md has the per-file times; `pnpm test:timing` measures).
+    maxWorkers: workers(),
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

@@ -3,6 +3,7 @@
  */
 
 import { InvalidCredentialError, InvalidOptionError } from './errors.js';
+import { checkKnownKeys } from './known-keys.js';
 
 /**
  * A credential as a mint returns it.
@@ -67,6 +68,7 @@ export function credentialFromExpiresIn<T>(
   expiresInSeconds: number | undefined,
   options: ExpiresInOptions = {},
 ): Credential<T> {
+  checkKnownKeys(options, ['now', 'skewSeconds'], 'credentialFromExpiresIn');
   if (expiresInSeconds === undefined) return { value };
   if (
     typeof expiresInSeconds !== 'number' ||
@@ -111,7 +113,7 @@ export function checkMintedCredential<T>(
     expiresAt?: unknown;
     refreshAfter?: unknown;
   };
-  if (value === undefined) throw new InvalidCredentialError('`value` is missing', opts);
+  if (value === undefined) throw new InvalidCredentialError(missingValue(candidate), opts);
   checkEpochMs(expiresAt, 'expiresAt', opts);
   checkEpochMs(refreshAfter, 'refreshAfter', opts);
   const checked: { value: T; expiresAt?: number; refreshAfter?: number } = { value: value as T };
@@ -135,6 +137,21 @@ function checkEpochMs(field: unknown, label: string, opts: { name: string } | un
     `\`${label}\` must be a finite number of epoch milliseconds, received ${got}`,
     opts,
   );
+}
+
+/**
+ * "`value` is missing", naming the keys the mint did return (never their values), so that
+ * `{ token }` or `{ access_token }` points at the fix.
+ */
+function missingValue(candidate: object): string {
+  const keys = Object.keys(candidate);
+  if (keys.length === 0)
+    return '`value` is missing: the mint returned an empty object; return { value, expiresAt? }';
+  const shown = keys
+    .slice(0, 8)
+    .map((key) => `\`${key.length > 40 ? `${key.slice(0, 40)}…` : key}\``);
+  const more = keys.length > 8 ? ` and ${keys.length - 8} more` : '';
+  return `\`value\` is missing: the mint returned an object with ${shown.join(', ')}${more}; return { value, expiresAt? }`;
 }
 
 /**

@@ -196,6 +196,32 @@ export class InvalidOptionError extends SluiceError {
 /** The longest public option value {@link InvalidOptionError} shows. */
 const MAX_PUBLIC_CHARS = 200;
 
+/**
+ * An options object holds a key no Sluice option has (a typo such as `refershAt`, or `kid`
+ * where the option is `keyId`). It names the key and the nearest valid one; it never echoes
+ * the value, which may be a secret. Same code as {@link InvalidOptionError}, of which it is a
+ * subclass, so code that handles bad options handles it too.
+ */
+export class UnknownOptionError extends InvalidOptionError {
+  /** The valid key the unknown one most likely meant, if one is close. */
+  readonly suggestion: string | undefined;
+
+  constructor(option: string, suggestion: string | undefined, known: readonly string[]) {
+    super(option, 'a known option', undefined);
+    this.suggestion = suggestion;
+    const hint =
+      suggestion !== undefined
+        ? `did you mean \`${suggestion}\`?`
+        : `the options here are ${known.map((key) => `\`${key}\``).join(', ')}`;
+    Object.defineProperty(this, 'message', {
+      value: `unknown option \`${option}\`; ${hint}`,
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+  }
+}
+
 /** The provider was closed; no further credential is served or minted. */
 export class ProviderClosedError extends SluiceError {
   declare readonly code: 'SLUICE_PROVIDER_CLOSED';

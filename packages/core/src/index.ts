@@ -39,6 +39,7 @@ export {
   type SluiceErrorByCode,
   type SluiceErrorCode,
   type SluiceErrorOptions,
+  UnknownOptionError,
 } from './errors.js';
 export {
   classifyHttpStatus,
@@ -54,6 +55,7 @@ export {
   type Sweep,
   type SweepOptions,
 } from './keyed-provider.js';
+export { checkKnownKeys, nearestKey } from './known-keys.js';
 export {
   type CredentialCodec,
   checkCredentialCodec,

@@ -8,7 +8,8 @@ import type { Credential } from './credential.js';
 import { InvalidOptionError } from './errors.js';
 import { KeyedCells } from './internal/keyed-cells.js';
 import { MAX_TIMER_MS } from './internal/timers.js';
-import { type RefreshPolicyOptions, resolvePolicy } from './policy-options.js';
+import { checkKnownKeys } from './known-keys.js';
+import { POLICY_OPTION_KEYS, type RefreshPolicyOptions, resolvePolicy } from './policy-options.js';
 import type { CallOptions, MintContext, ProviderSnapshot } from './refreshing-provider.js';
 
 /**
@@ -138,6 +139,11 @@ export function createKeyedProvider<K, T>(
   options: KeyedProviderOptions<K, T>,
 ): KeyedProvider<K, T> {
   const policy = resolvePolicy(options);
+  checkKnownKeys(
+    options,
+    [...POLICY_OPTION_KEYS, 'mint', 'keyOf', 'maxKeys', 'idleTtlMs', 'breakerScope'],
+    '',
+  );
   const { mint, keyOf, maxKeys = 10_000, idleTtlMs, breakerScope = 'per-key' } = options;
   if (typeof mint !== 'function')
     throw new InvalidOptionError('mint', 'a function (key, context) => credential', mint);

@@ -10,6 +10,7 @@ import {
 } from './circuit-breaker.js';
 import { InvalidOptionError } from './errors.js';
 import { MAX_TIMER_MS } from './internal/timers.js';
+import { checkKnownKeys } from './known-keys.js';
 import type { RefreshTiming } from './refresh-policy.js';
 import { combineReporters, REPORTER_HOOKS, type Reporter } from './reporter.js';
 
@@ -124,6 +125,28 @@ export interface ResolvedPolicy {
  * nothing. @throws {InvalidOptionError} naming the first bad option.
  * @internal
  */
+/** The keys of {@link RefreshPolicyOptions}, for unknown-key checks. @internal */
+export const POLICY_OPTION_KEYS: readonly string[] = Object.freeze([
+  'refreshAt',
+  'jitter',
+  'refreshFloorMs',
+  'breaker',
+  'mintTimeoutMs',
+  'minRefreshIntervalMs',
+  'schedule',
+  'now',
+  'random',
+  'timers',
+  'reporter',
+  'name',
+]);
+
+/** The keys of {@link BreakerOptions}. @internal */
+export const BREAKER_OPTION_KEYS: readonly string[] = Object.freeze([
+  'failureThreshold',
+  'cooldownMs',
+]);
+
 export function resolvePolicy(options: RefreshPolicyOptions): ResolvedPolicy {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError('options', 'an object', options);
@@ -150,6 +173,7 @@ export function resolvePolicy(options: RefreshPolicyOptions): ResolvedPolicy {
       breakerOptions,
     );
   }
+  checkKnownKeys(breakerOptions, BREAKER_OPTION_KEYS, 'breaker');
   // `null` is a wrong value, not "use the default": only `undefined` falls back.
   const failureThreshold = orDefault(breakerOptions.failureThreshold, 5);
   if (!Number.isInteger(failureThreshold) || failureThreshold < 1 || failureThreshold > 1_000_000) {

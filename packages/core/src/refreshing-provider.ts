@@ -8,7 +8,8 @@ import type { Credential } from './credential.js';
 import { InvalidOptionError } from './errors.js';
 import { checkSignal } from './internal/call-options.js';
 import { createBreakerBox, ProviderCell } from './internal/provider-cell.js';
-import { type RefreshPolicyOptions, resolvePolicy } from './policy-options.js';
+import { checkKnownKeys } from './known-keys.js';
+import { POLICY_OPTION_KEYS, type RefreshPolicyOptions, resolvePolicy } from './policy-options.js';
 import { raceSignal } from './race-signal.js';
 import type { MintReason } from './reporter.js';
 
@@ -188,6 +189,7 @@ export async function createRefreshingProvider<T>(
  */
 export function buildRefreshingProvider<T>(options: RefreshingProviderOptions<T>): ProviderCell<T> {
   const policy = resolvePolicy(options);
+  checkKnownKeys(options, [...POLICY_OPTION_KEYS, 'mint', 'lazy', 'signal'], '');
   const { mint, lazy } = options;
   if (typeof mint !== 'function')
     throw new InvalidOptionError('mint', 'a function (context) => credential', mint);

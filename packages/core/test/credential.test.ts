@@ -129,3 +129,22 @@ describe('remainingMs', () => {
     expect(remainingMs({ value: 1 }, 1_000)).toBeUndefined();
   });
 });
+
+describe('a mint that returns the wrong shape', () => {
+  it('names the keys it did return when `value` is missing ({ token } points at the fix)', () => {
+    const secret = 'tok_9f8e7d6c5b4a39281706';
+    let caught: unknown;
+    try {
+      checkMintedCredential({ token: secret, expires_in: 3600 }, 'billing');
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(InvalidCredentialError);
+    const message = (caught as Error).message;
+    expect(message).toContain(
+      '`value` is missing: the mint returned an object with `token`, `expires_in`',
+    );
+    expect(message).not.toContain(secret.slice(0, 8));
+    expect(() => checkMintedCredential({}, undefined)).toThrow(/returned an empty object/);
+  });
+});

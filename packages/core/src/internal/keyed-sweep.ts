@@ -6,6 +6,7 @@
 
 import { InvalidOptionError } from '../errors.js';
 import type { Sweep, SweepOptions } from '../keyed-provider.js';
+import { checkKnownKeys } from '../known-keys.js';
 import type { ResolvedPolicy } from '../policy-options.js';
 import { sample } from './random-sample.js';
 import { Semaphore } from './semaphore.js';
@@ -92,6 +93,7 @@ export function checkSweep(options: SweepOptions): Required<SweepOptions> {
       options,
     );
   }
+  checkKnownKeys(options, ['intervalMs', 'jitter', 'concurrency'], 'startSweep');
   const { intervalMs, jitter = 0.1, concurrency = 25 } = options;
   if (!Number.isInteger(intervalMs) || intervalMs < 1 || intervalMs > MAX_TIMER_MS) {
     throw new InvalidOptionError(

@@ -3,6 +3,7 @@
  */
 
 import { InvalidOptionError } from '../errors.js';
+import { checkKnownKeys } from '../known-keys.js';
 import { checkTimers, type Timers } from '../policy-options.js';
 import type { PollOptions } from '../poll.js';
 import { checkSignal } from './call-options.js';
@@ -21,6 +22,18 @@ export interface ResolvedPollOptions {
   readonly timers: Timers | undefined;
 }
 
+const POLL_OPTION_KEYS: readonly string[] = Object.freeze([
+  'initialDelayMs',
+  'multiplier',
+  'maxDelayMs',
+  'jitter',
+  'maxWaitMs',
+  'signal',
+  'now',
+  'random',
+  'timers',
+]);
+
 /**
  * Checks every option once and fills in the defaults; `prefix` names the entry point in the
  * error (`poll.jitter`). The default clock and random source look up `Date.now` and
@@ -30,6 +43,7 @@ export function checkPollOptions(options: PollOptions, prefix: string): Resolved
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError(prefix, 'an options object', options);
   }
+  checkKnownKeys(options, POLL_OPTION_KEYS, prefix);
   type DurationKey = 'initialDelayMs' | 'maxDelayMs' | 'maxWaitMs';
   const duration = (key: DurationKey, fallback: number, min: 'zero' | 'positive'): number => {
     const value = options[key] ?? fallback;
