@@ -145,6 +145,7 @@ export const POLICY_OPTION_KEYS: readonly string[] = Object.freeze([
 export const BREAKER_OPTION_KEYS: readonly string[] = Object.freeze([
   'failureThreshold',
   'cooldownMs',
+  'maxRetryAfterMs',
 ]);
 
 export function resolvePolicy(options: RefreshPolicyOptions): ResolvedPolicy {
