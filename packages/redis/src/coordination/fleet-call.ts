@@ -22,12 +22,14 @@ export async function runCall<T>(shared: FleetShared, call: Call<T>): Promise<Cr
   if (shared.closed) return fallback(shared, call, 'closed');
   if (shared.localNow() === undefined) return fallback(shared, call, 'invalid-clock');
   const state = shared.states.use(call.ref);
+  // A failure window this instance honours is checked against the store on every call, so a
+  // record that is gone (deleted, or replaced by a stored credential) stops binding at once;
+  // the local copy is what callers get while the store cannot be read.
   const window = state.failure;
-  if (window !== undefined) {
-    const leftMs = window.untilMonotonic - performance.now();
-    if (leftMs > 0) throw relay(shared, call, window, leftMs);
+  if (window !== undefined && window.untilMonotonic <= performance.now()) {
     state.failure = undefined;
   }
+  let ignoreFailure = false;
   const exclude = new Set<string>();
   const replaceable = new Set<string>();
   const previous = context.previous;
@@ -48,9 +50,12 @@ export async function runCall<T>(shared: FleetShared, call: Call<T>): Promise<Cr
     const sentAt = performance.now();
     let answer: LeaseAnswer;
     try {
-      answer = await loadOrLease(shared, call, token, exclude);
+      answer = await loadOrLease(shared, call, token, exclude, ignoreFailure);
     } catch (error) {
       if (context.signal.aborted) throw context.signal.reason;
+      const local = state.failure;
+      const leftMs = local === undefined ? 0 : local.untilMonotonic - performance.now();
+      if (local !== undefined && leftMs > 0) throw relay(shared, call, local, leftMs);
       return fallback(shared, call, 'store-unavailable', error);
     }
     const pin = shared.pin(answer.now, sentAt);
@@ -71,8 +76,17 @@ export async function runCall<T>(shared: FleetShared, call: Call<T>): Promise<Cr
       }
       case 'failed': {
         const honoured = await honour(shared, call, answer.failure, pin);
-        state.failure = honoured;
-        throw relay(shared, call, honoured, honoured.untilMonotonic - performance.now());
+        if (honoured === undefined) {
+          ignoreFailure = true; // refused (reported): read again without it
+          continue;
+        }
+        const own = state.failure;
+        // This instance's own failure keeps its original error object as the cause.
+        state.failure =
+          own !== undefined && own.failures === honoured.failures
+            ? { ...honoured, error: own.error, cause: own.cause }
+            : honoured;
+        throw relay(shared, call, state.failure, state.failure.untilMonotonic - performance.now());
       }
       case 'lease':
         return lead(shared, call, state, token, pin, answer.storedId, exclude, replaceable);
@@ -97,6 +111,7 @@ export async function loadOrLease<T>(
   call: Call<T>,
   token: string,
   exclude: Set<string>,
+  ignoreFailure = false,
 ): Promise<LeaseAnswer> {
   const { ref, context } = call;
   const config = shared.config;
@@ -111,6 +126,8 @@ export async function loadOrLease<T>(
         leaseMs: config.leaseMs,
         instanceId: config.instanceId,
         exclude: [...exclude],
+        maxFailureWindowMs: config.failureBackoff.maxDelayMs,
+        ...(ignoreFailure ? { ignoreFailure } : {}),
       }),
     releaseLate,
   );
