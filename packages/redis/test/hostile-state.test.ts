@@ -50,7 +50,7 @@ function instance(options: Partial<Parameters<typeof createRedisCoordinator>[0]>
     keyPrefix,
     events,
     coordinator,
-    call: () => mint(context()),
+    call: () => Promise.resolve(mint(context())),
     get mints() {
       return mints;
     },
