@@ -7,6 +7,7 @@
 import { type Credential, raceSignal } from '@sluice/core';
 import { adopt } from './adoption.js';
 import { pollDelayMs } from './backoff.js';
+import { StoreUnavailableError } from './errors.js';
 import { honour, relay } from './failure-window.js';
 import { lead, shapeProblem } from './fleet-leader.js';
 import { type Call, type FleetShared, randomId } from './fleet-shared.js';
@@ -89,6 +90,10 @@ export async function runCall<T>(shared: FleetShared, call: Call<T>): Promise<Cr
         throw relay(shared, call, state.failure, state.failure.untilMonotonic - performance.now());
       }
       case 'lease':
+        if (shared.closed) {
+          shared.releaseQuietly(call.ref, token);
+          return fallback(shared, call, 'closed');
+        }
         return lead(shared, call, state, token, pin, answer.storedId, exclude, replaceable);
       case 'leased': {
         waitingSince ??= performance.now();
@@ -120,15 +125,25 @@ export async function loadOrLease<T>(
   };
   const pending = shared.guard.run(
     'loadOrLease',
-    () =>
-      shared.store.loadOrLease(ref, {
+    () => {
+      if (shared.closed)
+        return Promise.reject(new StoreUnavailableError('the coordinator is closed'));
+      const sent = shared.store.loadOrLease(ref, {
         token,
         leaseMs: config.leaseMs,
         instanceId: config.instanceId,
         exclude: [...exclude],
         maxFailureWindowMs: config.failureBackoff.maxDelayMs,
         ...(ignoreFailure ? { ignoreFailure } : {}),
-      }),
+      });
+      // A lease granted once close() has begun is released at once; close() waits for it.
+      shared.track(
+        Promise.resolve(sent).then((answer) => {
+          if (shared.closed && answer.kind === 'lease') shared.releaseQuietly(ref, token);
+        }),
+      );
+      return sent;
+    },
     releaseLate,
   );
   try {
