@@ -217,4 +217,30 @@ describe.skipIf(!redisAvailable())('hostile state in Redis', () => {
       await replica.stop();
     }
   });
+
+  it('name collisions: tenant-\\uD800 is refused, so it never shares a Redis key (and a token) with tenant-\\uFFFD in plaintext mode', async () => {
+    const keyPrefix = `hostile-${++counter}:`;
+    const redis = server.client();
+    const coordinator = createRedisCoordinator({ redis, keyPrefix });
+    open.push({ coordinator, redis });
+    const mint = coordinator.wrapKeyed<string, string>('tenants', async (tenant) => ({
+      value: `token-of-${tenant === 'tenant-\uFFFD' ? 'replacement-char' : 'other'}`,
+      expiresAt: Date.now() + 60_000,
+    }));
+    const ctx = () => ({ reason: 'initial' as const, signal: new AbortController().signal });
+    expect(await mint('tenant-\uFFFD', ctx())).toMatchObject({
+      value: 'token-of-replacement-char',
+    });
+    await expect(Promise.resolve().then(() => mint('tenant-\uD800', ctx()))).rejects.toMatchObject({
+      code: 'SLUICE_INVALID_OPTION',
+      option: 'keyOf(key)',
+    });
+    expect(() => coordinator.wrap('api-\uDC00', async () => ({ value: 'x' }))).toThrow(
+      expect.objectContaining({ option: 'name' }),
+    );
+    expect(() => createRedisCoordinator({ redis, keyPrefix: 'p-\uD800:' })).toThrow(
+      expect.objectContaining({ option: 'keyPrefix' }),
+    );
+    expect(await admin.keys(`${keyPrefix}*`)).toEqual([`${keyPrefix}{tenants/tenant-\uFFFD}:cred`]);
+  });
 });
