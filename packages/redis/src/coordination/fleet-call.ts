@@ -57,6 +57,19 @@ export async function runCall<T>(shared: FleetShared, call: Call<T>): Promise<Cr
       const local = state.failure;
       const leftMs = local === undefined ? 0 : local.untilMonotonic - performance.now();
       if (local !== undefined && leftMs > 0) throw relay(shared, call, local, leftMs);
+      // A follower that saw another's lease and lost the connection (a failover, a
+      // reconnect) keeps waiting within its budget: the leader's credential lands in the
+      // store once the connection is back (a reconnect wakes it), rather than one more mint.
+      if (waitingSince !== undefined && shared.store.connection() !== 'up') {
+        const budgetMs = waitingSince + config.leaseMs + config.mintTimeoutMs - performance.now();
+        if (budgetMs > 0) {
+          const { initialDelayMs, maxDelayMs } = config.poll;
+          const delay = pollDelayMs(polls++, initialDelayMs, maxDelayMs, shared.random(), budgetMs);
+          const by = await shared.waiters.wait(call.ref, delay, context.signal);
+          if (by === 'closed') return fallback(shared, call, 'closed');
+          continue;
+        }
+      }
       return fallback(shared, call, 'store-unavailable', error);
     }
     const pin = shared.pin(answer.now, sentAt);
