@@ -15,7 +15,7 @@ import {
   type FleetCoordinator,
   RelayedMintError,
 } from '../src/index.js';
-import { recordingReporter } from './support/fleet.js';
+import { recordingReporter, sleep } from './support/fleet.js';
 import { type RedisServer, redisAvailable, startRedisServer } from './support/redis-server.js';
 
 const KEY = new Uint8Array(32).fill(9);
@@ -243,4 +243,71 @@ describe.skipIf(!redisAvailable())('hostile state in Redis', () => {
     );
     expect(await admin.keys(`${keyPrefix}*`)).toEqual([`${keyPrefix}{tenants/tenant-\uFFFD}:cred`]);
   });
+
+  it('a Redis ACL user with only the documented rights (keys ~<prefix>*, channel &<prefix>events, the listed commands) runs the whole protocol', async () => {
+    const keyPrefix = `acl-${++counter}:`;
+    let subscribers = 0;
+    await admin.call(
+      'ACL',
+      'SETUSER',
+      'fleet',
+      'reset',
+      'on',
+      '>fleet-password',
+      `~${keyPrefix}*`,
+      `&${keyPrefix}events`,
+      ...FLEET_ACL_COMMANDS.split(' '),
+    );
+    const events = recordingReporter();
+    const clients = [0, 1].map(() =>
+      server.client({ username: 'fleet', password: 'fleet-password' }),
+    );
+    const [a, b] = clients.map((redis) => {
+      const coordinator = createRedisCoordinator({ redis, keyPrefix, reporter: events.reporter });
+      open.push({ coordinator, redis });
+      return coordinator.wrap<string>('api', async () => ({
+        value: 'acl-token',
+        expiresAt: Date.now() + 60_000,
+      }));
+    }) as [ReturnType<FleetCoordinator['wrap']>, ReturnType<FleetCoordinator['wrap']>];
+    const ctx = () => ({ reason: 'initial' as const, signal: new AbortController().signal });
+    expect(await a(ctx())).toMatchObject({ value: 'acl-token' });
+    expect(await b(ctx())).toMatchObject({ value: 'acl-token' });
+    expect(events.count('adopted')).toBe(1);
+    // Both pub/sub connections subscribed (a missing channel right is a NOPERM storeError).
+    await until(
+      () => subscribers >= 2,
+      5_000,
+      'both subscriptions',
+      async () => {
+        const [, count] = (await admin.call('PUBSUB', 'NUMSUB', `${keyPrefix}events`)) as [
+          string,
+          number,
+        ];
+        subscribers = Number(count);
+      },
+    );
+    expect(events.count('storeError')).toBe(0);
+    expect(events.count('fallback')).toBe(0);
+  });
 });
+
+/** The commands docs/fleet.md lists for a coordinator's ACL user. */
+const FLEET_ACL_COMMANDS =
+  '+evalsha +eval +time +subscribe +ping +info +type +del +hmget +hset +get +set +pexpire +pexpireat +pttl +exists +publish';
+
+/** Polls `probe` then `condition` every 20 ms until it holds, or throws after `timeoutMs`. */
+async function until(
+  condition: () => boolean,
+  timeoutMs: number,
+  what: string,
+  probe: () => Promise<void>,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await probe();
+    if (condition()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
