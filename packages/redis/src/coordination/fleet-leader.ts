@@ -6,6 +6,7 @@
 import { type Credential, errorCode } from '@sluice/core';
 import { adopt } from './adoption.js';
 import { type ClockPin, storeNowAtLeast } from './clock.js';
+import type { Codec } from './codec.js';
 import type { CredentialState } from './credential-state.js';
 import { type SerializedMintError, serializeMintError } from './errors.js';
 import { recordFailure } from './failure-window.js';
@@ -27,8 +28,14 @@ export async function lead<T>(
   replaceable: Set<string>,
 ): Promise<Credential<T>> {
   const { context, ref } = call;
-  shared.config.reporter.onLeased?.({ ...call.label, reason: context.reason });
+  // Held (so close() releases it) before any hook runs: a hook may call close().
   const lease = holdLease(shared, call, token);
+  shared.config.reporter.onLeased?.({ ...call.label, reason: context.reason });
+  if (shared.closed) {
+    lease.stop();
+    shared.releaseQuietly(ref, token);
+    return call.mint(context);
+  }
   let minted: Credential<T>;
   try {
     minted = await call.mint(context);
@@ -72,7 +79,7 @@ export async function storeMinted<T>(
     shared,
     call.ref,
     state,
-    (value) => call.codec.encode(value as T),
+    call.codec as Codec<unknown>,
     minted.value,
     minted.expiresAt ?? Number.POSITIVE_INFINITY,
     localNow,

@@ -2,7 +2,12 @@
  * The options of a fleet coordinator and their one-time validation into a frozen copy.
  */
 
-import { type BreakerConfig, InvalidOptionError, type Timers } from '@sluice/core';
+import {
+  type BreakerConfig,
+  checkCredentialCodec,
+  InvalidOptionError,
+  type Timers,
+} from '@sluice/core';
 import type { Codec } from './codec.js';
 import { type EncryptionOptions, Keyring } from './encryption.js';
 import {
@@ -63,7 +68,8 @@ export interface CoordinationOptions {
   /**
    * How long a lease lives unless renewed, in milliseconds of the store's clock. The leader
    * renews it every third of this while its mint runs; a crashed leader's lease lapses within
-   * it, and a waiting instance then takes over.
+   * it, and a waiting instance then takes over. Must be at least `commandTimeoutMs`
+   * (refused otherwise: `SLUICE_INVALID_OPTION` naming both).
    * @default 5000
    */
   leaseMs?: number;
@@ -107,7 +113,8 @@ export interface CoordinationOptions {
    */
   encryption?: EncryptionOptions;
   /**
-   * The default codec of wrapped mints (`wrap` and `wrapKeyed` take their own).
+   * The default codec of wrapped mints. A codec given to `wrap`/`wrapKeyed`, or advertised by
+   * the mint (`withMintTraits`), takes precedence.
    * @default jsonCodec
    */
   codec?: Codec<unknown>;
@@ -187,18 +194,28 @@ export function resolveCoordination(
     throw new InvalidOptionError('refreshAt', 'a number in (0, 1]', refreshAt);
   }
   const codec = options.codec;
-  if (codec !== undefined) checkCodec(codec, 'codec');
+  if (codec !== undefined) checkCredentialCodec(codec, 'codec');
   const reporter = options.reporter;
   if (reporter !== undefined) checkReporter(reporter);
   const instanceId = options.instanceId ?? randomId();
   if (typeof instanceId !== 'string' || instanceId.length < 1 || instanceId.length > 128) {
     throw new InvalidOptionError('instanceId', 'a string of 1 to 128 characters', instanceId);
   }
+  const commandTimeoutMs = integer(options.commandTimeoutMs, 'commandTimeoutMs', 250, 1);
+  const leaseMs = integer(options.leaseMs, 'leaseMs', 5_000, 10);
+  if (leaseMs < commandTimeoutMs) {
+    // A lease shorter than one command's timeout can lapse before its own grant is answered.
+    throw new InvalidOptionError(
+      'leaseMs',
+      `at least commandTimeoutMs (${commandTimeoutMs} ms): a lease must outlive the command that takes it`,
+      leaseMs,
+    );
+  }
   return Object.freeze({
     namespace,
-    leaseMs: integer(options.leaseMs, 'leaseMs', 5_000, 10),
+    leaseMs,
     mintTimeoutMs: integer(options.mintTimeoutMs, 'mintTimeoutMs', 15_000, 1),
-    commandTimeoutMs: integer(options.commandTimeoutMs, 'commandTimeoutMs', 250, 1),
+    commandTimeoutMs,
     connectTimeoutMs: integer(options.connectTimeoutMs, 'connectTimeoutMs', 2_000, 0),
     refreshAt,
     poll: Object.freeze({ initialDelayMs: pollInitial, maxDelayMs: pollMax }),
@@ -215,18 +232,6 @@ export function resolveCoordination(
     timers: checkTimers(options.timers),
     instanceId,
   });
-}
-
-/** Checks a codec: an object with `encode` and `decode` functions. @internal */
-export function checkCodec(codec: unknown, option: string): void {
-  if (
-    typeof codec !== 'object' ||
-    codec === null ||
-    typeof (codec as { encode?: unknown }).encode !== 'function' ||
-    typeof (codec as { decode?: unknown }).decode !== 'function'
-  ) {
-    throw new InvalidOptionError(option, 'an object { encode, decode }', codec);
-  }
 }
 
 function checkReporter(reporter: unknown): void {
