@@ -59,6 +59,7 @@ export {
   mintTraitsOf,
   withMintTraits,
 } from './mint-traits.js';
+export { createLazyProvider, type LazyProviderOptions } from './lazy-provider.js';
 export type { RefreshPolicyOptions, RefreshSchedule, Timers } from './policy-options.js';
 export {
   jitterDelayMs,
