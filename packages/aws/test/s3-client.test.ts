@@ -47,7 +47,10 @@ function s3Client(credentials: AwsCredentialIdentityProvider): S3Client {
 }
 
 /** Sends `count` requests one after another; counts the failures. */
-async function sendInTurn(client: S3Client, count: number): Promise<{ ok: number; failed: number }> {
+async function sendInTurn(
+  client: S3Client,
+  count: number,
+): Promise<{ ok: number; failed: number }> {
   let failed = 0;
   for (let i = 0; i < count; i++) {
     try {
@@ -64,11 +67,9 @@ async function sendAll(list: S3Client[], count = 1): Promise<{ ok: number; faile
   const results = await Promise.allSettled(
     list.flatMap((client) =>
       Array.from({ length: count }, (_, i) =>
-        client.send(
-          i % 2 === 0
-            ? new ListBucketsCommand({})
-            : new GetObjectCommand({ Bucket: 'reports', Key: 'day.csv' }),
-        ),
+        i % 2 === 0
+          ? client.send(new ListBucketsCommand({}))
+          : client.send(new GetObjectCommand({ Bucket: 'reports', Key: 'day.csv' })),
       ),
     ),
   );
@@ -132,7 +133,12 @@ describe('awsCredentials under S3Client', () => {
     expect(credentials.provider.invalidate()).toBe(true);
     await sendAll([a]);
     await sendAll([b]);
-    expect(s3.accessKeys).toEqual([accessKeyFor(1), accessKeyFor(1), accessKeyFor(2), accessKeyFor(2)]);
+    expect(s3.accessKeys).toEqual([
+      accessKeyFor(1),
+      accessKeyFor(1),
+      accessKeyFor(2),
+      accessKeyFor(2),
+    ]);
     expect(source.calls).toBe(2);
     credentials.provider.close();
   });
@@ -186,4 +192,3 @@ describe('awsCredentialsByKey under S3Client', () => {
     roles.provider.close();
   });
 });
-
