@@ -5,10 +5,10 @@
  */
 
 import { createRequire } from 'node:module';
-import { Storage } from '@google-cloud/storage';
+import { Storage, type StorageOptions } from '@google-cloud/storage';
 import { Compute, OAuth2Client } from 'google-auth-library';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { googleTokens } from '../src/index.js';
+import { type GoogleTokens, googleTokens } from '../src/index.js';
 import {
   type LocalStorageApi,
   type MetadataServer,
@@ -21,6 +21,14 @@ import {
 const v9 = createRequire(createRequire(import.meta.url).resolve('@google-cloud/storage'))(
   'google-auth-library',
 ) as typeof import('google-auth-library');
+
+/**
+ * An OAuth2Client of Storage's own google-auth-library 9 with the handler attached (typed for
+ * Storage's options: this file's types come from google-auth-library 10).
+ */
+function v9Auth(tokens: GoogleTokens): NonNullable<StorageOptions['authClient']> {
+  return tokens.attach(new v9.OAuth2Client()) as unknown as NonNullable<StorageOptions['authClient']>;
+}
 
 let metadata: MetadataServer;
 let api: LocalStorageApi;
@@ -63,7 +71,10 @@ async function requestAll(list: Storage[]): Promise<{ ok: number; failed: number
   return { ok: results.length - failed, failed };
 }
 
-async function requestInTurn(client: Storage, count: number): Promise<{ ok: number; failed: number }> {
+async function requestInTurn(
+  client: Storage,
+  count: number,
+): Promise<{ ok: number; failed: number }> {
   let failed = 0;
   for (let i = 0; i < count; i++) {
     try {
@@ -96,7 +107,10 @@ describe('google-auth-library and Storage alone (today)', () => {
   it('today: an OAuth2Client from google-auth-library 10 handed to Storage 7 sends no Authorization header', async () => {
     const auth = new OAuth2Client();
     auth.setCredentials({ access_token: 'ya29.v10', expiry_date: Date.now() + 3_600_000 });
-    expect(await requestAll([storage({ authClient: auth as never })])).toEqual({ ok: 1, failed: 0 });
+    expect(await requestAll([storage({ authClient: auth as never })])).toEqual({
+      ok: 1,
+      failed: 0,
+    });
     expect(api.tokens).toEqual(['(none)']);
   });
 });
@@ -104,9 +118,7 @@ describe('google-auth-library and Storage alone (today)', () => {
 describe('googleTokens under Storage', () => {
   it('10 Storage clients sharing googleTokens make 1 metadata token call', async () => {
     const tokens = googleTokens(new Compute());
-    const ten = Array.from({ length: 10 }, () =>
-      storage({ authClient: tokens.attach(new v9.OAuth2Client()) }),
-    );
+    const ten = Array.from({ length: 10 }, () => storage({ authClient: v9Auth(tokens) }));
     expect(await requestAll(ten)).toEqual({ ok: 10, failed: 0 });
     expect(await requestAll(ten)).toEqual({ ok: 10, failed: 0 });
     expect(metadata.calls).toBe(1);
@@ -120,7 +132,7 @@ describe('googleTokens under Storage', () => {
     try {
       metadata.lifetimeSeconds = 240;
       const tokens = googleTokens(new Compute());
-      const client = storage({ authClient: tokens.attach(new v9.OAuth2Client()) });
+      const client = storage({ authClient: v9Auth(tokens) });
       expect(await requestInTurn(client, 1)).toEqual({ ok: 1, failed: 0 });
       metadata.failWith = 503;
       const before = metadata.calls;
@@ -141,8 +153,8 @@ describe('googleTokens under Storage', () => {
   it('invalidate() takes effect on the next request of every attached client', async () => {
     const tokens = googleTokens(new Compute());
     const [a, b] = [
-      storage({ authClient: tokens.attach(new v9.OAuth2Client()) }),
-      storage({ authClient: tokens.attach(new v9.OAuth2Client()) }),
+      storage({ authClient: v9Auth(tokens) }),
+      storage({ authClient: v9Auth(tokens) }),
     ];
     await requestAll([a, b]);
     expect(tokens.invalidate()).toBe(true);
