@@ -27,7 +27,9 @@ const v9 = createRequire(createRequire(import.meta.url).resolve('@google-cloud/s
  * Storage's options: this file's types come from google-auth-library 10).
  */
 function v9Auth(tokens: GoogleTokens): NonNullable<StorageOptions['authClient']> {
-  return tokens.attach(new v9.OAuth2Client()) as unknown as NonNullable<StorageOptions['authClient']>;
+  return tokens.attach(new v9.OAuth2Client()) as unknown as NonNullable<
+    StorageOptions['authClient']
+  >;
 }
 
 let metadata: MetadataServer;
