@@ -26,6 +26,12 @@ export interface GoogleCachedCredentials {
   expiry_date?: number | null;
 }
 
+/** What `AuthClient.getAccessToken()` resolves to (the field read here). */
+export interface GoogleAccessTokenResult {
+  /** The access token, or `null`/absent when the client has none. */
+  token?: string | null;
+}
+
 /**
  * Any google-auth-library `AuthClient` (`Compute`, `JWT`, `UserRefreshClient`,
  * `Impersonated`, an external-account client, ... from version 9 or 10), as a source of
@@ -33,7 +39,7 @@ export interface GoogleCachedCredentials {
  */
 export interface GoogleAuthClientLike {
   /** Resolves the client's access token, refreshing it when the client judges it expiring. */
-  getAccessToken(): Promise<{ token?: string | null }>;
+  getAccessToken(): Promise<GoogleAccessTokenResult>;
   /** The client's cached credentials; read for `expiry_date`. */
   credentials: GoogleCachedCredentials;
   /** How long before expiry the client refreshes on its own, in milliseconds. */

@@ -7,6 +7,7 @@
 
 export type {
   GoogleAccessTokenResponse,
+  GoogleAccessTokenResult,
   GoogleAuthClientLike,
   GoogleCachedCredentials,
   GoogleRefreshHandler,
