@@ -4,6 +4,7 @@
  */
 
 import {
+  type CallOptions,
   createLazyProvider,
   InvalidOptionError,
   type Mint,
@@ -32,6 +33,13 @@ export interface GoogleTokensOptions extends RefreshPolicyOptions, GoogleMintOpt
 export interface GoogleTokens {
   /** The Sluice provider of the access token: `get()`, `refresh()`, `snapshot()`, `close()`. */
   readonly provider: RefreshingProvider<string>;
+  /**
+   * The current access token (`provider.get()`). With {@link invalidate}, this makes the
+   * object a provider for `@sluice/oauth`'s `createAuthFetch(tokens)`, whose 401 handling then
+   * reaches the attached clients too.
+   * @throws as `RefreshingProvider.get`.
+   */
+  get(options?: CallOptions): Promise<string>;
   /**
    * A handler for `OAuth2Client.refreshHandler`: resolves the provider's token (a due one is
    * served while it is refreshed in the background; the valid one is served while the source
@@ -69,7 +77,7 @@ export interface GoogleTokens {
  * first request.
  *
  * A 401 is not seen by the handler: call `invalidate(token)` and retry, or send your own
- * requests through `@sluice/oauth`'s `createAuthFetch(tokens.provider)`, which does both.
+ * requests through `@sluice/oauth`'s `createAuthFetch(tokens)`, which does both.
  * @throws {InvalidOptionError} `SLUICE_INVALID_OPTION` naming a bad option.
  * @example
  * ```ts
@@ -161,6 +169,7 @@ function withProvider(provider: RefreshingProvider<string>): GoogleTokens {
   };
   return Object.freeze({
     provider,
+    get: (options?: CallOptions) => provider.get(options),
     refreshHandler,
     attach<C extends GoogleRefreshHandlerClient>(client: C): C {
       if (typeof client !== 'object' || client === null) {

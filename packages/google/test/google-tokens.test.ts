@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { inspect } from 'node:util';
 import { InvalidCredentialError, InvalidOptionError } from '@sluice/core';
+import { createAuthFetch } from '@sluice/oauth';
 import { Compute, OAuth2Client } from 'google-auth-library';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
@@ -130,6 +131,25 @@ describe('googleTokens', () => {
     ]) {
       expect(rendering).not.toContain(SECRET);
     }
+    tokens.provider.close();
+  });
+
+  it('is a provider for @sluice/oauth createAuthFetch: a 401 replaces the token there and in the attached clients', async () => {
+    const tokens = googleTokens(fakeClient(), { now: () => NOW });
+    const client = tokens.attach(new OAuth2Client());
+    client.setCredentials(await tokens.refreshHandler());
+    const seen: string[] = [];
+    const api = createAuthFetch(tokens, {
+      fetch: async (_input, init) => {
+        const auth = new Headers(init?.headers).get('authorization') ?? '';
+        seen.push(auth.replace(`Bearer ${SECRET}-`, 'token '));
+        return new Response(null, { status: seen.length === 1 ? 401 : 200 });
+      },
+    });
+    const response = await api('https://storage.example/storage/v1/b/reports');
+    expect(response.status).toBe(200);
+    expect(seen).toEqual(['token 1', 'token 2']);
+    expect(client.credentials).toEqual({});
     tokens.provider.close();
   });
 });
