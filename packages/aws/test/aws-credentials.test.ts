@@ -129,4 +129,19 @@ describe('awsCredentials', () => {
     }
     credentials.provider.close();
   });
+
+  it('reports through the policy reporter, named aws by default', async () => {
+    const events: string[] = [];
+    const credentials = awsCredentials(async () => identity(1, 3_600_000), {
+      now: () => NOW,
+      reporter: {
+        onRefreshStart: (event) => events.push(`start ${event.name} ${event.reason}`),
+        onRefreshSuccess: (event) => events.push(`success ${event.name}`),
+      },
+    });
+    await credentials();
+    await credentials({ forceRefresh: true });
+    expect(events).toEqual(['start aws initial', 'success aws', 'start aws forced', 'success aws']);
+    credentials.provider.close();
+  });
 });

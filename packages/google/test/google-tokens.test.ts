@@ -152,4 +152,15 @@ describe('googleTokens', () => {
     expect(client.credentials).toEqual({});
     tokens.provider.close();
   });
+
+  it('reports through the policy reporter, named google by default', async () => {
+    const events: string[] = [];
+    const tokens = googleTokens(fakeClient(), {
+      now: () => NOW,
+      reporter: { onRefreshSuccess: (event) => events.push(`success ${event.name}`) },
+    });
+    await tokens.get();
+    expect(events).toEqual(['success google']);
+    tokens.provider.close();
+  });
 });
