@@ -34,7 +34,12 @@ function v9Auth(tokens: GoogleTokens): NonNullable<StorageOptions['authClient']>
 
 let metadata: MetadataServer;
 let api: LocalStorageApi;
-const saved = { ...process.env };
+const ENV_KEYS = [
+  'GOOGLE_APPLICATION_CREDENTIALS',
+  'CLOUDSDK_CONFIG',
+  'GCE_METADATA_HOST',
+] as const;
+const saved = Object.fromEntries(ENV_KEYS.map((key) => [key, process.env[key]]));
 
 beforeAll(() => {
   // No credentials file or gcloud config may win over the metadata server.
@@ -43,7 +48,11 @@ beforeAll(() => {
 });
 
 afterAll(() => {
-  process.env = saved;
+  for (const key of ENV_KEYS) {
+    const value = saved[key];
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
 });
 
 beforeEach(async () => {
