@@ -38,6 +38,9 @@ export interface AwsCredentials extends AwsCredentialIdentityProvider {
    * background), else one shared mint. `{ forceRefresh: true }` mints (`provider.refresh()`).
    * Each call returns a fresh copy (the SDK annotates the object it gets) whose
    * `expiration` is the skewed expiry Sluice itself uses.
+   * @throws {BreakerOpenError} `SLUICE_BREAKER_OPEN` when no valid credential is cached and
+   *   the breaker is open, or for `forceRefresh` while it is open.
+   * @throws the source's own error, unchanged, when no valid credential is cached.
    */
   (request?: AwsIdentityRequest): Promise<AwsCredentialIdentity>;
   /** Always `true`: the SDK's signal that the provider caches on its own. */

@@ -2,7 +2,7 @@ import { inspect } from 'node:util';
 import { InvalidCredentialError, InvalidOptionError, type Mint } from '@sluice/core';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { describe, expect, it } from 'vitest';
-import { awsCredentials, awsMint } from '../src/index.js';
+import { awsCredentials, awsCredentialsByKey, awsMint } from '../src/index.js';
 
 const NOW = 1_800_000_000_000;
 const SECRET = 'unit-secret-do-not-print';
@@ -143,5 +143,35 @@ describe('awsCredentials', () => {
     await credentials({ forceRefresh: true });
     expect(events).toEqual(['start aws initial', 'success aws', 'start aws forced', 'success aws']);
     credentials.provider.close();
+  });
+
+  it('awsCredentialsByKey passes each key through wrapMint and keeps one credential per key', async () => {
+    const wrapped: string[] = [];
+    let calls = 0;
+    const roles = awsCredentialsByKey(
+      (role: string) => async () => {
+        calls += 1;
+        return identity(calls, 3_600_000);
+      },
+      {
+        now: () => NOW,
+        wrapMint: (mint) => async (key, context) => {
+          wrapped.push(key);
+          return mint(key, context);
+        },
+      },
+    );
+    const [a1, a2, b] = await Promise.all([
+      roles.credentials('a')(),
+      roles.credentials('a')(),
+      roles.credentials('b')(),
+    ]);
+    expect(a1.accessKeyId).toBe(a2.accessKeyId);
+    expect(b.accessKeyId).not.toBe(a1.accessKeyId);
+    expect(wrapped.sort()).toEqual(['a', 'b']);
+    expect(roles.credentials('a').memoized).toBe(true);
+    expect(roles.credentials('a').snapshot()?.status).toBe('fresh');
+    expect(roles.credentials('zzz').snapshot()).toBeUndefined();
+    roles.provider.close();
   });
 });
