@@ -149,7 +149,7 @@ describe('awsCredentials', () => {
     const wrapped: string[] = [];
     let calls = 0;
     const roles = awsCredentialsByKey(
-      (role: string) => async () => {
+      (_role: string) => async () => {
         calls += 1;
         return identity(calls, 3_600_000);
       },

@@ -52,6 +52,7 @@ export {
   type Sweep,
   type SweepOptions,
 } from './keyed-provider.js';
+export { createLazyProvider, type LazyProviderOptions } from './lazy-provider.js';
 export {
   type CredentialCodec,
   checkCredentialCodec,
@@ -59,7 +60,6 @@ export {
   mintTraitsOf,
   withMintTraits,
 } from './mint-traits.js';
-export { createLazyProvider, type LazyProviderOptions } from './lazy-provider.js';
 export type { RefreshPolicyOptions, RefreshSchedule, Timers } from './policy-options.js';
 export {
   jitterDelayMs,
