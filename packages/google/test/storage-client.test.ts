@@ -139,7 +139,7 @@ describe('googleTokens under Storage', () => {
 
   it('the valid token is served while the metadata server answers 503 near expiry: 0 of 20 requests fail, token calls at most the breaker threshold', async () => {
     // Only Date is faked: the clients and Sluice read one clock; sockets and timers are real.
-    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-06-01T00:00:00Z') });
     try {
       metadata.lifetimeSeconds = 240;
       const tokens = googleTokens(new Compute());
