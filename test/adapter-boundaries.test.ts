@@ -186,7 +186,13 @@ describe('adapter boundaries', () => {
   it('every adapter depends on core and lists its third-party client as a peer only', () => {
     const all = adapters();
     expect(all.map((w) => w.manifest.name)).toEqual(
-      expect.arrayContaining(['@sluice/opentelemetry', '@sluice/prometheus', '@sluice/tls']),
+      expect.arrayContaining([
+        '@sluice/aws',
+        '@sluice/google',
+        '@sluice/opentelemetry',
+        '@sluice/prometheus',
+        '@sluice/tls',
+      ]),
     );
     const problems = all.flatMap((w) => [
       ...manifestProblems(w.manifest).map((p) => `${w.manifest.name}: ${p}`),
@@ -203,5 +209,25 @@ describe('adapter boundaries', () => {
     );
     expect(peers['@sluice/opentelemetry']).toEqual(['@opentelemetry/api']);
     expect(peers['@sluice/prometheus']).toEqual(['prom-client']);
+  });
+
+  it('the SDK adapters peer on the SDK types and import the SDKs as types only', () => {
+    const peers = Object.fromEntries(
+      adapters().map((w) => [w.manifest.name, Object.keys(w.manifest.peerDependencies ?? {})]),
+    );
+    expect(peers['@sluice/aws']).toEqual(['@smithy/types']);
+    expect(peers['@sluice/google']).toEqual(['google-auth-library']);
+    const sdk = /^(@aws-sdk\/|@smithy\/|@azure\/|google-auth-library|@google-cloud\/|gaxios)/;
+    const offenders = ['aws', 'google'].flatMap((dir) =>
+      sourceFiles(join(repoRoot, 'packages', dir, 'src')).flatMap((file) => {
+        const text = readFileSync(file, 'utf8');
+        const runtime = ts
+          .preProcessFile(text.replace(/^\s*import\s+type\b[^;]*;/gm, ''), true, true)
+          .importedFiles.map((f) => f.fileName)
+          .filter((specifier) => sdk.test(specifier));
+        return runtime.map((specifier) => `${relative(repoRoot, file)}: ${specifier}`);
+      }),
+    );
+    expect(offenders).toEqual([]);
   });
 });

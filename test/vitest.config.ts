@@ -24,6 +24,8 @@ export default defineConfig({
       { find: /^@sluice\/oauth$/, replacement: source('oauth/src/index.ts') },
       { find: /^@sluice\/prometheus$/, replacement: source('prometheus/src/index.ts') },
       { find: /^@sluice\/opentelemetry$/, replacement: source('opentelemetry/src/index.ts') },
+      { find: /^@sluice\/aws$/, replacement: source('aws/src/index.ts') },
+      { find: /^@sluice\/google$/, replacement: source('google/src/index.ts') },
     ],
   },
   test: {

@@ -8,6 +8,8 @@
 // a provider through the public entry point and get its value; the Prometheus and
 // OpenTelemetry adapters are used for real (a provider reporting to them), and so is the Redis
 // coordinator (falling back with no Redis behind its client); others must load.
+// @sluice/aws and @sluice/google are used for real too (a credentials value minting from a
+// plain async source; a refresh handler over an AuthClient-shaped source), without their SDKs.
 // Deep imports of `internal/*` must not resolve. Needs a prior `pnpm build`.
 //
 // A package whose exports map has no `require` condition is ESM only (@sluice/effect, like
@@ -323,6 +325,62 @@ ${oauthConsumerBody('cjs')}
 });
 `;
 
+// @sluice/aws: the credentials value a client would call, from any AWS credential provider
+// (a plain async function here: the package has no runtime dependency on the SDK).
+const awsConsumer = (name, kind) => `
+${kind === 'esm' ? `import { awsCredentials, awsCredentialCodec } from '${name}';` : `const { awsCredentials, awsCredentialCodec } = require('${name}');`}
+(async () => {
+  let calls = 0;
+  const expires = Date.now() + 3_600_000;
+  const credentials = awsCredentials(async () => {
+    calls += 1;
+    return { accessKeyId: 'AKID' + calls, secretAccessKey: 'secret', expiration: new Date(expires) };
+  });
+  const [a, b] = await Promise.all([credentials(), credentials()]);
+  const forced = await credentials({ forceRefresh: true });
+  credentials.provider.close();
+  const back = awsCredentialCodec.decode(awsCredentialCodec.encode(a));
+  if (credentials.memoized !== true || calls !== 2 || a.accessKeyId !== 'AKID1' || b.accessKeyId !== 'AKID1' || forced.accessKeyId !== 'AKID2') {
+    throw new Error('${kind}: got ' + JSON.stringify({ calls, a: a.accessKeyId, forced: forced.accessKeyId }));
+  }
+  if (!(a.expiration instanceof Date) || a.expiration.getTime() !== expires - 60_000 || !(back.expiration instanceof Date)) {
+    throw new Error('${kind}: expiration ' + a.expiration);
+  }
+  console.log('${kind} ok');
+})().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
+`;
+
+// @sluice/google: the refresh handler over an AuthClient-shaped source (no SDK at run time).
+const googleConsumer = (name, kind) => `
+${kind === 'esm' ? `import { googleTokens } from '${name}';` : `const { googleTokens } = require('${name}');`}
+(async () => {
+  let calls = 0;
+  const source = {
+    eagerRefreshThresholdMillis: 0,
+    credentials: {},
+    async getAccessToken() {
+      calls += 1;
+      source.credentials = { access_token: 'ya29.' + calls, expiry_date: Date.now() + 3_600_000 };
+      return { token: source.credentials.access_token };
+    },
+  };
+  const tokens = googleTokens(source);
+  const client = tokens.attach({ credentials: {}, eagerRefreshThresholdMillis: 300_000 });
+  const [a, b] = await Promise.all([client.refreshHandler(), tokens.refreshHandler()]);
+  tokens.provider.close();
+  if (calls !== 1 || a.access_token !== 'ya29.1' || b.access_token !== 'ya29.1' || client.eagerRefreshThresholdMillis !== 0 || !(a.expiry_date > Date.now())) {
+    throw new Error('${kind}: got ' + JSON.stringify({ calls, a, b }));
+  }
+  console.log('${kind} ok');
+})().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
+`;
+
 /** Consumers that use an adapter for real, by package name (others get the generic probe). */
 const adapterConsumers = {
   '@sluice/prometheus': prometheusConsumer,
@@ -330,6 +388,8 @@ const adapterConsumers = {
   '@sluice/redis': redisConsumer,
   '@sluice/effect': effectConsumer,
   '@sluice/oauth': oauthConsumer,
+  '@sluice/aws': awsConsumer,
+  '@sluice/google': googleConsumer,
 };
 
 // Both resolvers must refuse the deep import: the exports map blocks `./internal/*`.

@@ -56,6 +56,7 @@ export {
   type SweepOptions,
 } from './keyed-provider.js';
 export { checkKnownKeys, nearestKey } from './known-keys.js';
+export { createLazyProvider, type LazyProviderOptions } from './lazy-provider.js';
 export {
   type CredentialCodec,
   checkCredentialCodec,
