@@ -20,6 +20,12 @@ import {
   recordFailure,
   recordSuccess,
 } from '../circuit-breaker.js';
+import type {
+  CallOptions,
+  Mint,
+  ProviderSnapshot,
+  RefreshingProvider,
+} from '../contracts/provider.js';
 import { type Credential, checkMintedCredential, isSameCredential } from '../credential.js';
 import {
   BreakerOpenError,
@@ -35,12 +41,6 @@ import {
   type ServeDecision,
   scheduleCredential,
 } from '../refresh-policy.js';
-import type {
-  CallOptions,
-  Mint,
-  ProviderSnapshot,
-  RefreshingProvider,
-} from '../refreshing-provider.js';
 import { errorCode, type MintReason } from '../reporter.js';
 import { SingleFlight } from '../single-flight.js';
 import {
