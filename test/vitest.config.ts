@@ -16,6 +16,7 @@ export default defineConfig({
       { find: /^@sluice\/oauth$/, replacement: source('oauth/src/index.ts') },
       { find: /^@sluice\/prometheus$/, replacement: source('prometheus/src/index.ts') },
       { find: /^@sluice\/opentelemetry$/, replacement: source('opentelemetry/src/index.ts') },
+      { find: /^@sluice\/azure$/, replacement: source('azure/src/index.ts') },
     ],
   },
   test: {
