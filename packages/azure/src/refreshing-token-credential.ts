@@ -84,9 +84,13 @@ export interface RefreshingTokenCredential extends TokenCredential {
    */
   getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken>;
   /**
-   * Drops the cached token of a key (after a 401, say), so the next request mints. With
-   * `rejected` (the token string, or an `AccessToken`), does nothing unless the cache still
-   * holds that token. Subject to core's invalidation guard (`minRefreshIntervalMs`).
+   * Drops the cached token of a key (after a 401, say), so the next request mints. Without
+   * `options`, every cached key of these scopes (any `tenantId`, with or without
+   * `enableCae`: Azure SDK clients ask with `enableCae: true`); with `options`, that key
+   * only. With `rejected` (the token string, or an `AccessToken`), a key is dropped only
+   * while it still holds that token. Subject to core's invalidation guard
+   * (`minRefreshIntervalMs`). With the default `reportedExpiry`, every client presents the
+   * next token on its next request.
    * @returns whether a token was dropped.
    * @throws {InvalidOptionError} `SLUICE_INVALID_OPTION` for bad scopes or options.
    */
@@ -97,7 +101,8 @@ export interface RefreshingTokenCredential extends TokenCredential {
   ): boolean;
   /**
    * Diagnostics of a key (real expiry, due point, breaker, last error), or `undefined` when
-   * nothing is cached for it. Never contains a token.
+   * nothing is cached for it. Without `options`, of the most recently used key of these
+   * scopes (whatever its `tenantId` and `enableCae`). Never contains a token.
    * @throws {InvalidOptionError} `SLUICE_INVALID_OPTION` for bad scopes or options.
    */
   snapshot(
@@ -254,6 +259,23 @@ export function refreshingTokenCredential(
     }
   };
 
+  const keysOfScopes = (scopes: readonly string[]): AzureTokenKey[] => {
+    const wanted = JSON.stringify(scopes);
+    const keys: AzureTokenKey[] = [];
+    for (const text of provider.keys()) {
+      const [keyScopes, tenantId, enableCae] = JSON.parse(text) as [
+        string[],
+        string | null,
+        boolean,
+      ];
+      if (JSON.stringify(keyScopes) !== wanted) continue;
+      keys.push(
+        azureTokenKey(keyScopes, { ...(tenantId === null ? {} : { tenantId }), enableCae }),
+      );
+    }
+    return keys;
+  };
+
   const keyOfCall = (scopes: unknown, keyOptions: unknown): AzureTokenKey => {
     if (keyOptions !== undefined && (typeof keyOptions !== 'object' || keyOptions === null)) {
       throw new InvalidOptionError('options', 'an object', keyOptions);
@@ -282,15 +304,24 @@ export function refreshingTokenCredential(
       return report(key, credentialNow.value);
     },
     invalidate(scopes, keyOptions, rejected) {
-      const key = keyOfCall(scopes, keyOptions);
-      if (rejected === undefined) return provider.invalidate(key);
-      const cached = provider.peek(key);
+      const asked = keyOfCall(scopes, keyOptions);
+      // Without options: every cached key of these scopes (any tenant, CAE or not), since
+      // the SDK clients ask with `enableCae: true` and callers rarely know it.
+      const keys = keyOptions === undefined ? keysOfScopes(asked.scopes) : [asked];
       const rejectedToken = typeof rejected === 'string' ? rejected : rejected?.token;
-      if (cached === undefined || cached.value.token !== rejectedToken) return false;
-      return provider.invalidate(key, cached);
+      let dropped = false;
+      for (const key of keys) {
+        const cached = provider.peek(key);
+        if (rejected !== undefined && cached?.value.token !== rejectedToken) continue;
+        if (provider.invalidate(key, cached)) dropped = true;
+      }
+      return dropped;
     },
     snapshot(scopes, keyOptions) {
-      return provider.snapshot(keyOfCall(scopes, keyOptions));
+      const asked = keyOfCall(scopes, keyOptions);
+      if (keyOptions !== undefined) return provider.snapshot(asked);
+      const key = keysOfScopes(asked.scopes).at(-1);
+      return key === undefined ? undefined : provider.snapshot(key);
     },
     provider,
     close() {
