@@ -153,8 +153,9 @@ export async function startStorageServer(): Promise<StorageServer> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  const url = `https://127.0.0.1:${port}/devstoreaccount1`;
   return {
-    url: `https://127.0.0.1:${port}/devstoreaccount1`,
+    url,
     certificatePem: certPem,
     requests,
     revoked,
@@ -170,7 +171,7 @@ export async function startStorageServer(): Promise<StorageServer> {
       // core-rest-pipeline client it sends through here, so a trusting one goes in there.
       const pipeline = newPipeline(credential);
       (pipeline as unknown as { _coreHttpClient: HttpClient })._coreHttpClient = trusting;
-      return new BlobServiceClient(this.url, pipeline);
+      return new BlobServiceClient(url, pipeline);
     },
     close: () => closeServer(server),
   };
