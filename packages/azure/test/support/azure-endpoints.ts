@@ -159,22 +159,32 @@ export async function startStorageServer(): Promise<StorageServer> {
     certificatePem: certPem,
     requests,
     revoked,
-    blobClient(credential) {
-      const inner = createDefaultHttpClient();
-      const trusting: HttpClient = {
-        sendRequest(request) {
-          request.tlsSettings = { ...request.tlsSettings, ca: certPem };
-          return inner.sendRequest(request);
-        },
-      };
-      // Storage's `httpClient` option takes a core-http (v1) client; the pipeline keeps the
-      // core-rest-pipeline client it sends through here, so a trusting one goes in there.
-      const pipeline = newPipeline(credential);
-      (pipeline as unknown as { _coreHttpClient: HttpClient })._coreHttpClient = trusting;
-      return new BlobServiceClient(url, pipeline);
-    },
+    blobClient: (credential) => trustingBlobClient(url, certPem, credential),
     close: () => closeServer(server),
   };
+}
+
+/**
+ * A `BlobServiceClient` for `url` that trusts `certificatePem`, with its own pipeline (and so
+ * its own bearer-token cache), as `new BlobServiceClient(url, credential)` would be.
+ */
+export function trustingBlobClient(
+  url: string,
+  certificatePem: string,
+  credential: TokenCredential,
+): BlobServiceClient {
+  const inner = createDefaultHttpClient();
+  const trusting: HttpClient = {
+    sendRequest(request) {
+      request.tlsSettings = { ...request.tlsSettings, ca: certificatePem };
+      return inner.sendRequest(request);
+    },
+  };
+  // Storage's `httpClient` option takes a core-http (v1) client; the pipeline keeps the
+  // core-rest-pipeline client it sends through here, so a trusting one goes in there.
+  const pipeline = newPipeline(credential);
+  (pipeline as unknown as { _coreHttpClient: HttpClient })._coreHttpClient = trusting;
+  return new BlobServiceClient(url, pipeline);
 }
 
 async function selfSignedCertificate(): Promise<{ certPem: string; keyPem: string }> {
