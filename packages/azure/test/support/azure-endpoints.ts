@@ -187,6 +187,81 @@ export function trustingBlobClient(
   return new BlobServiceClient(url, pipeline);
 }
 
+/** One token request the Entra endpoint received. */
+export interface EntraCall {
+  /** The `claims` form parameter (JSON), or `null`. */
+  readonly claims: string | null;
+  readonly token: string;
+}
+
+/** A running Microsoft Entra ID stand-in (the client-credentials flow only). */
+export interface EntraEndpoint {
+  /** The `authorityHost` option of `@azure/identity` credentials. */
+  readonly authorityHost: string;
+  readonly calls: EntraCall[];
+  /** An `HttpClient` (for the credential's `httpClient` option) that trusts this server. */
+  readonly httpClient: HttpClient;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts an HTTPS Microsoft Entra ID stand-in for `ClientSecretCredential`: the OpenID
+ * configuration of any tenant and a v2.0 token endpoint answering every client-credentials
+ * request with a new opaque token for `lifetimeSeconds`.
+ */
+export async function startEntraEndpoint(lifetimeSeconds = 3600): Promise<EntraEndpoint> {
+  const { certPem, keyPem } = await selfSignedCertificate();
+  const calls: EntraCall[] = [];
+  let origin = '';
+  const server = https.createServer({ cert: certPem, key: keyPem }, (request, response) => {
+    const url = new URL(request.url ?? '/', 'https://127.0.0.1');
+    const tenant = url.pathname.split('/')[1] ?? 'common';
+    response.setHeader('content-type', 'application/json');
+    if (url.pathname.endsWith('/.well-known/openid-configuration')) {
+      response.end(
+        JSON.stringify({
+          issuer: `${origin}/${tenant}/v2.0`,
+          authorization_endpoint: `${origin}/${tenant}/oauth2/v2.0/authorize`,
+          token_endpoint: `${origin}/${tenant}/oauth2/v2.0/token`,
+          jwks_uri: `${origin}/${tenant}/discovery/v2.0/keys`,
+        }),
+      );
+      return;
+    }
+    let body = '';
+    request.on('data', (chunk: Buffer) => {
+      body += chunk.toString();
+    });
+    request.on('end', () => {
+      const form = new URLSearchParams(body);
+      const token = `entra-token-${calls.length + 1}`;
+      calls.push({ claims: form.get('claims'), token });
+      response.end(
+        JSON.stringify({
+          token_type: 'Bearer',
+          expires_in: lifetimeSeconds,
+          ext_expires_in: lifetimeSeconds,
+          access_token: token,
+        }),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const inner = createDefaultHttpClient();
+  return {
+    authorityHost: origin,
+    calls,
+    httpClient: {
+      sendRequest(request) {
+        request.tlsSettings = { ...request.tlsSettings, ca: certPem };
+        return inner.sendRequest(request);
+      },
+    },
+    close: () => closeServer(server),
+  };
+}
+
 async function selfSignedCertificate(): Promise<{ certPem: string; keyPem: string }> {
   const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
   const keys = (await webcrypto.subtle.generateKey(alg, true, [
