@@ -110,7 +110,10 @@ describe('a CAE claims challenge', () => {
     storage.revoked.add(presented);
     expect(await requestAll([client])).toBe(0);
     expect(entra.calls).toHaveLength(before + 1);
-    expect(storage.requests.at(-1)).toMatchObject({ status: 200, token: entra.calls.at(-1)?.token });
+    expect(storage.requests.at(-1)).toMatchObject({
+      status: 200,
+      token: entra.calls.at(-1)?.token,
+    });
     expect(carriesChallenge(entra.calls.at(-1)?.claims ?? null)).toBe(true);
   });
 });
