@@ -172,6 +172,19 @@ describe("the issuer's refreshAfterTimestamp", () => {
   });
 });
 
+describe('a CAE claims challenge with ManagedIdentityCredential', () => {
+  it('ManagedIdentityCredential 4.13.1 drops the claims: one identity call, carrying none, and the request re-sent', async () => {
+    using credential = refreshingTokenCredential(msi());
+    const client = storage.blobClient(credential);
+    expect(await requestAll([client])).toBe(0);
+    storage.revoked.add(identity.calls[0]?.token ?? '');
+    expect(await requestAll([client])).toBe(0);
+    expect(identity.calls).toHaveLength(2);
+    expect(Object.keys(identity.calls[1]?.query ?? {}).sort()).toEqual(['api-version', 'resource']);
+    expect(storage.requests.map((request) => request.status)).toEqual([200, 401, 200]);
+  });
+});
+
 describe('a null from the inner credential', () => {
   it('is a typed mint error (SLUICE_AZURE_NULL_TOKEN) and a Blob request fails with it, nothing pending', async () => {
     using credential = refreshingTokenCredential({ getToken: async () => null });
