@@ -44,7 +44,7 @@ afterAll(async () => {
 
 let clock = START;
 beforeEach(() => {
-  clock += 86_400_000; // a new day per test: nothing cached by MSAL is still valid
+  clock += 7 * 86_400_000; // a new week per test: nothing MSAL cached is still valid
   vi.useFakeTimers({ toFake: ['Date'], now: clock });
   identity.calls.length = 0;
   identity.behaviour.status = 'ok';
