@@ -73,7 +73,8 @@ export interface RefreshingTokenCredential extends TokenCredential {
    * key. With `claims` (a CAE challenge) the key's token is replaced once by a mint carrying
    * the claims; with `proofOfPossessionOptions` the call goes straight to the wrapped
    * credential. Never resolves `null`, and never rejects while a valid token is cached.
-   * `abortSignal` ends this caller's wait only, never the shared mint.
+   * `abortSignal` ends this caller's wait only, never the shared mint (an already aborted
+   * signal rejects at once with its reason).
    * @throws {NullAccessTokenError} `SLUICE_AZURE_NULL_TOKEN` when the wrapped credential
    *   returned `null` and no valid token is cached.
    * @throws {BreakerOpenError} `SLUICE_BREAKER_OPEN` when the breaker is open and no valid

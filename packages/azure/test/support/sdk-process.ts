@@ -20,6 +20,8 @@ type Config =
   | { readonly scenario: 'crash'; readonly credential: 'bare' | 'call-time' | 'actual' }
   | {
       readonly scenario: 'fleet';
+      /** false: the bare `ManagedIdentityCredential`, no coordinator. */
+      readonly sluice: boolean;
       readonly redisPort: number;
       readonly keyPrefix: string;
       readonly identityUrl: string;
@@ -69,10 +71,10 @@ if (config.scenario === 'crash') {
     leaseMs: 10_000,
     poll: { initialDelayMs: 20, maxDelayMs: 200 },
   });
-  const credential = refreshingTokenCredential(new ManagedIdentityCredential(), {
-    name: 'azure-msi',
-    coordinator,
-  });
+  const msi = new ManagedIdentityCredential();
+  const credential = config.sluice
+    ? refreshingTokenCredential(msi, { name: 'azure-msi', coordinator })
+    : Object.assign(msi, { close() {} });
   const client = trustingBlobClient(config.storageUrl, config.certificatePem, credential);
   process.on('message', (message: { type: string }) => {
     if (message.type === 'go') {
