@@ -197,6 +197,45 @@ describe('a null from the inner credential', () => {
   });
 });
 
+describe('the retry cadence inside the SDK window', () => {
+  it('today: one client retries a failing endpoint every 3 s, without backoff, until expiry', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout'], now: Date.now() });
+    const credential = msi();
+    const client = storage.blobClient(credential);
+    expect(await requestAll([client])).toBe(0);
+    identity.behaviour.status = 503;
+    advance(200_000); // 40 s left
+    expect(await requestAll([client])).toBe(0); // starts the background refresh
+    await vi.waitFor(() => expect(identity.calls).toHaveLength(2));
+    for (let second = 3; second <= 30; second += 3) {
+      await vi.advanceTimersByTimeAsync(3_000);
+      await vi.waitFor(() => expect(identity.calls).toHaveLength(2 + second / 3));
+    }
+    identity.behaviour.status = 'ok';
+    await vi.advanceTimersByTimeAsync(3_000);
+    await vi.waitFor(() => expect(identity.calls.at(-1)?.token).not.toBeNull());
+  });
+
+  it('refreshingTokenCredential: a request every second for 30 s costs at most the breaker threshold', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout'], now: Date.now() });
+    using credential = refreshingTokenCredential(msi(), {
+      breaker: { failureThreshold: 3, cooldownMs: 60_000 },
+    });
+    const client = storage.blobClient(credential);
+    expect(await requestAll([client])).toBe(0);
+    identity.behaviour.status = 503;
+    advance(200_000);
+    let failed = 0;
+    for (let second = 0; second < 30; second += 1) {
+      failed += await requestAll([client]);
+      await vi.advanceTimersByTimeAsync(1_000);
+    }
+    expect(failed).toBe(0);
+    expect(identity.calls.length - 1).toBeGreaterThanOrEqual(1);
+    expect(identity.calls.length - 1).toBeLessThanOrEqual(3);
+  });
+});
+
 // Last in the file: the bare SDK's background refreshes keep retrying every 3 s (real time)
 // after the test; they find the endpoint healthy again and stop.
 describe('today: a failing endpoint near expiry', () => {
