@@ -188,6 +188,20 @@ describe('failures', () => {
     }
   });
 
+  it('no snapshot, key listing or rendering of the credential holds the token', async () => {
+    const inner = scripted((_call, n) => token(n));
+    using credential = refreshingTokenCredential(inner.credential);
+    await credential.getToken(SCOPE);
+    const { inspect } = await import('node:util');
+    const renderings = [
+      JSON.stringify(credential.snapshot(SCOPE)),
+      JSON.stringify(credential.provider.snapshots()),
+      JSON.stringify(credential.provider.keys()),
+      inspect(credential, { depth: 6, showHidden: true }),
+    ];
+    for (const text of renderings) expect(text).not.toContain('secret-token');
+  });
+
   it("abortSignal ends the caller's own wait only; the shared mint goes on for the others", async () => {
     let release: (value: AccessToken) => void = () => {};
     const inner = scripted(() => new Promise<AccessToken>((resolve) => (release = resolve)));
