@@ -60,6 +60,8 @@ export interface RefreshingTokenCredentialOptions
    * `'actual'`: the real `expiresOnTimestamp`, and `refreshAfterTimestamp` set to this
    * credential's due point. Clients keep the token until then (or until the SDK's own
    * window, 2 minutes before expiry), so an `invalidate()` reaches them only at that point.
+   * The SDK then refreshes in the background: after an `invalidate()` while the identity
+   * endpoint fails, that refresh can still end in the SDK's unhandled rejection at expiry.
    * @default 'call-time'
    */
   reportedExpiry?: ReportedExpiry;
