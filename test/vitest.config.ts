@@ -26,6 +26,7 @@ export default defineConfig({
       { find: /^@sluice\/opentelemetry$/, replacement: source('opentelemetry/src/index.ts') },
       { find: /^@sluice\/aws$/, replacement: source('aws/src/index.ts') },
       { find: /^@sluice\/google$/, replacement: source('google/src/index.ts') },
+      { find: /^@sluice\/azure$/, replacement: source('azure/src/index.ts') },
     ],
   },
   test: {

@@ -374,6 +374,26 @@ ${kind === 'esm' ? `import { googleTokens } from '${name}';` : `const { googleTo
   if (calls !== 1 || a.access_token !== 'ya29.1' || b.access_token !== 'ya29.1' || client.eagerRefreshThresholdMillis !== 0 || !(a.expiry_date > Date.now())) {
     throw new Error('${kind}: got ' + JSON.stringify({ calls, a, b }));
   }
+// @sluice/azure over a scripted TokenCredential (no Azure SDK at runtime): one inner call for
+// two callers, and a null token a SluiceError of the same core.
+const azureConsumer = (name, kind) => `
+${kind === 'esm' ? `import * as core from '@sluice/core';\nimport * as azure from '${name}';` : `const core = require('@sluice/core');\nconst azure = require('${name}');`}
+(async () => {
+  let calls = 0;
+  const credential = azure.refreshingTokenCredential({
+    async getToken() {
+      calls += 1;
+      return { token: 'packed-token', expiresOnTimestamp: Date.now() + 3_600_000 };
+    },
+  });
+  const [a, b] = await Promise.all([credential.getToken('s'), credential.getToken(['s', 's'])]);
+  if (a.token !== 'packed-token' || b.token !== a.token || calls !== 1) throw new Error('${kind}: one call, one token');
+  if (azure.accessTokenCodec.decode(azure.accessTokenCodec.encode(a)).token !== a.token) throw new Error('${kind}: codec');
+  credential.close();
+  const nulls = azure.refreshingTokenCredential({ getToken: async () => null });
+  const error = await nulls.getToken('s').catch((caught) => caught);
+  if (!(error instanceof core.SluiceError) || !core.isSluiceError(error, 'SLUICE_AZURE_NULL_TOKEN')) throw new Error('${kind}: null token error: ' + error);
+  nulls.close();
   console.log('${kind} ok');
 })().catch((error) => {
   console.error(error);
@@ -390,6 +410,7 @@ const adapterConsumers = {
   '@sluice/oauth': oauthConsumer,
   '@sluice/aws': awsConsumer,
   '@sluice/google': googleConsumer,
+  '@sluice/azure': azureConsumer,
 };
 
 // Both resolvers must refuse the deep import: the exports map blocks `./internal/*`.

@@ -5,6 +5,7 @@
  */
 
 import * as aws from './aws.js';
+import * as azure from './azure.js';
 import * as google from './google.js';
 
 type Section = readonly [title: string, run: (log: (line: string) => void) => Promise<void>];
@@ -12,6 +13,7 @@ type Section = readonly [title: string, run: (log: (line: string) => void) => Pr
 const SECTIONS: readonly Section[] = [
   ['AWS: S3Client + @sluice/aws', aws.run],
   ['Google: @google-cloud/storage + @sluice/google', google.run],
+  ['Azure: BlobServiceClient + @sluice/azure', azure.run],
 ];
 
 let failed = false;
