@@ -9,7 +9,10 @@
  *
  * Markers, on the line before the fence (an HTML comment, invisible on GitHub):
  *   <!-- sample: run -->      the block also runs (node + tsx), with the environment of
- *                             the local servers (see runEnvironment); it must exit 0
+ *                             the local servers (see startServers: OAUTH_ISSUER,
+ *                             OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, OAUTH_SCOPE,
+ *                             OAUTH_RESOURCE, API_URL, KEYS_URL, SLUICE_SAMPLE_LOCAL=1);
+ *                             it must exit 0, having closed what it opened
  *   <!-- sample: continue --> the block continues the previous block of the same file (one
  *                             module, as when prose interrupts a program); its imports are
  *                             the earlier block's
@@ -195,6 +198,7 @@ async function startServers() {
     join(REPO, 'packages', 'oauth', 'test', 'support', 'resource-server.ts')
   );
   const api = await startResourceServer(oauth.issuer, oauth.resource);
+  const keys = await startKeyService();
   return {
     env: {
       OAUTH_ISSUER: oauth.issuer,
@@ -203,11 +207,38 @@ async function startServers() {
       OAUTH_SCOPE: oauth.scope,
       OAUTH_RESOURCE: oauth.resource,
       API_URL: api.url,
+      KEYS_URL: keys.url,
       SLUICE_SAMPLE_LOCAL: '1',
     },
     async close() {
-      await Promise.allSettled([api.close(), oauth.close()]);
+      await Promise.allSettled([api.close(), oauth.close(), keys.close()]);
     },
+  };
+}
+
+/**
+ * The README's "any other issuer": `POST /session` answers `{ key, ttl }` with a fresh key
+ * that lives an hour.
+ */
+async function startKeyService() {
+  const { createServer } = await import('node:http');
+  const { randomUUID } = await import('node:crypto');
+  const server = createServer((request, response) => {
+    if (request.method === 'POST' && request.url === '/session') {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ key: randomUUID(), ttl: 3600 }));
+    } else {
+      response.writeHead(404).end();
+    }
+  });
+  await new Promise((resolveListen) => server.listen(0, '127.0.0.1', resolveListen));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    close: () =>
+      new Promise((resolveClose) => {
+        server.close(() => resolveClose());
+        server.closeAllConnections();
+      }),
   };
 }
 
