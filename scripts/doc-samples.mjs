@@ -177,7 +177,7 @@ export function checkSamples(root, files, { scratchName = `gen-${process.pid}` }
  * Some dependencies' own declarations need lib DOM (effect 4.1 names `CryptoKey` and
  * `Storage`); that is between the user and that package, so it is reported, not failed.
  */
-function thirdPartyPackage(path) {
+export function thirdPartyPackage(path) {
   const normalized = path.replace(/\\/g, '/');
   const at = normalized.lastIndexOf('/node_modules/');
   if (at < 0) return undefined;

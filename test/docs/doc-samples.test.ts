@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain ESM script without type declarations
-import { checkSamples, extractSamples } from '../../scripts/doc-samples.mjs';
+import { checkSamples, extractSamples, thirdPartyPackage } from '../../scripts/doc-samples.mjs';
 
 interface Sample {
   line: number;
@@ -82,6 +82,20 @@ describe('extractSamples', () => {
     ].join('\n');
     const samples: Sample[] = extractSamples(text);
     expect(samples).toEqual([{ line: 4, code: 'if (x) {\n  y();\n}\n', mode: 'check' }]);
+  });
+});
+
+describe('thirdPartyPackage', () => {
+  it("names a dependency's own declaration file, never a Sluice package's or a sample's", () => {
+    expect(
+      thirdPartyPackage(
+        '../../../../node_modules/.pnpm/effect@4.1.0/node_modules/effect/dist/crypto/Aead.d.ts',
+      ),
+    ).toBe('effect@4.1.0');
+    expect(thirdPartyPackage('/app/node_modules/@types/node/crypto.d.ts')).toBe('@types/node');
+    expect(thirdPartyPackage('../../../../packages/oauth/dist/index.d.ts')).toBeUndefined();
+    expect(thirdPartyPackage('/app/node_modules/@sluice/oauth/dist/index.d.ts')).toBeUndefined();
+    expect(thirdPartyPackage('README_L79.ts')).toBeUndefined();
   });
 });
 
