@@ -3,16 +3,17 @@
  * the provider, the mint is an Effect that needs the `TokenEndpoint` service.
  */
 
+// biome-ignore assist/source/organizeImports: docs/effect.md quotes the region's imports (it continues token-endpoint.ts)
+import { Context, Effect } from 'effect';
+import { TokenEndpoint, type TokenEndpointError } from './token-endpoint.js';
+// #region service
 import type { InvalidOptionError } from '@sluice/core';
 import {
   type CredentialProvider,
   credentialExpiringIn,
   credentialProviderLayer,
 } from '@sluice/effect';
-import { Context, Effect } from 'effect';
-import { TokenEndpoint, type TokenEndpointError } from './token-endpoint.js';
 
-// #region service
 /** What minting can fail with: the endpoint's error, or an `expires_in` that is no number. */
 export type MintError = TokenEndpointError | InvalidOptionError;
 

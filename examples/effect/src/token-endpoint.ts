@@ -4,9 +4,9 @@
  * the HTTP status and the OAuth error code.
  */
 
+// #region token-endpoint
 import { Context, Data, Effect, Layer } from 'effect';
 
-// #region token-endpoint
 /** The token endpoint answered with an error, or could not be reached. */
 export class TokenEndpointError extends Data.TaggedError('TokenEndpointError')<{
   /** The OAuth `error` (`invalid_client`, `temporarily_unavailable`), or `network_error`. */
@@ -28,6 +28,7 @@ export class TokenEndpoint extends Context.Service<
 >()('example/TokenEndpoint') {}
 // #endregion token-endpoint
 
+// #region token-endpoint-layer
 /** Where the token endpoint is and who the client is. */
 export interface ClientConfig {
   readonly tokenEndpoint: string;
@@ -71,3 +72,4 @@ export function tokenEndpointLayer(config: ClientConfig): Layer.Layer<TokenEndpo
   });
   return Layer.succeed(TokenEndpoint, { requestToken });
 }
+// #endregion token-endpoint-layer

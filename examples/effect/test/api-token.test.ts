@@ -4,11 +4,14 @@
  * quotes the regions of this file.
  */
 
-import { Effect, Fiber, Layer } from 'effect';
-import { TestClock } from 'effect/testing';
-import { describe, expect, it } from 'vitest';
+// biome-ignore assist/source/organizeImports: docs/effect.md quotes the region's imports (it continues the sources)
+import { Effect, Layer } from 'effect';
 import { ApiToken, ApiTokenLive } from '../src/api-token.js';
 import { TokenEndpoint, TokenEndpointError } from '../src/token-endpoint.js';
+// #region testclock-setup
+import { Fiber } from 'effect';
+import { TestClock } from 'effect/testing';
+import { describe, expect, it } from 'vitest';
 
 /** A token endpoint that answers from a script and counts its calls. */
 function scriptedEndpoint(answers: Array<'ok' | 'down' | 'hang'>) {
@@ -24,6 +27,7 @@ function scriptedEndpoint(answers: Array<'ok' | 'down' | 'hang'>) {
   });
   return { calls: () => calls, layer: Layer.succeed(TokenEndpoint, { requestToken }) };
 }
+// #endregion testclock-setup
 
 describe('ApiToken under TestClock', () => {
   // #region testclock-timeout

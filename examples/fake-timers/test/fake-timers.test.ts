@@ -52,8 +52,8 @@ describe('with @sinonjs/fake-timers', () => {
   });
   // #endregion install
 
+  // #region due-point
   it('refreshes an idle provider at the due point picked by the injected random', async () => {
-    // #region due-point
     const issuer = fakeIssuer();
     const tokens = await createRefreshingProvider({
       mint: issuer.mint,
@@ -70,12 +70,12 @@ describe('with @sinonjs/fake-timers', () => {
     await clock.tickAsync(1); // the timer fires at the due point
     expect(issuer.reasons).toEqual(['initial', 'proactive']);
     expect(await tokens.get()).toBe('token-2');
-    // #endregion due-point
     tokens.close();
   });
+  // #endregion due-point
 
+  // #region background
   it('serves the cached token while the background refresh runs', async () => {
-    // #region background
     let minted = 0;
     let finishMint = (): void => {};
     const tokens = await createRefreshingProvider({
@@ -96,12 +96,12 @@ describe('with @sinonjs/fake-timers', () => {
     finishMint();
     await clock.tickAsync(0);
     expect(await tokens.get()).toBe('token-2');
-    // #endregion background
     tokens.close();
   });
+  // #endregion background
 
+  // #region breaker
   it('opens the breaker after five failed mints for an expired token, then probes after the cooldown', async () => {
-    // #region breaker
     const issuer = fakeIssuer();
     const changes: string[] = [];
     const tokens = await createRefreshingProvider({
@@ -131,9 +131,9 @@ describe('with @sinonjs/fake-timers', () => {
     await clock.tickAsync(1);
     expect(await tokens.get()).toBe('token-2'); // this caller's mint is the half-open probe
     expect(changes).toEqual(['closed -> open', 'open -> half-open', 'half-open -> closed']);
-    // #endregion breaker
     tokens.close();
   });
+  // #endregion breaker
 
   it('keeps serving a still-valid token while the breaker is open', async () => {
     const issuer = fakeIssuer();
@@ -187,8 +187,8 @@ describe('with vitest fake timers', () => {
 });
 
 describe('with an injected clock', () => {
+  // #region injected
   it('needs no fake timers when the provider and the credential share the clock', async () => {
-    // #region injected
     let now = START;
     const reasons: MintReason[] = [];
     const tokens = await createRefreshingProvider({
@@ -203,7 +203,7 @@ describe('with an injected clock', () => {
     now += HOUR_MS; // expired: the next caller waits for one mint
     expect(await tokens.get()).toBe('token-2');
     expect(reasons).toEqual(['initial', 'expired']);
-    // #endregion injected
     tokens.close();
   });
+  // #endregion injected
 });

@@ -4,10 +4,14 @@
  * quotes the `#region` blocks of this file; `test/docs-sync.test.ts` keeps them in step.
  */
 
-import { createServer, type Server } from 'node:http';
+// biome-ignore assist/source/organizeImports: the imports docs/observability.md quotes stay one region
 import type { AddressInfo } from 'node:net';
 import { context, propagation, SpanKind } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { credentialFromExpiresIn } from '@sluice/core';
+import { startTokenEndpoint, type TokenEndpoint } from './token-endpoint.js';
+// #region imports
+import { createServer, type Server } from 'node:http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import {
@@ -19,13 +23,12 @@ import {
   type Credential,
   combineReporters,
   createRefreshingProvider,
-  credentialFromExpiresIn,
   type MintContext,
 } from '@sluice/core';
 import { createOpenTelemetryReporter, traceMint } from '@sluice/opentelemetry';
 import { createPrometheusReporter } from '@sluice/prometheus';
 import { Registry } from 'prom-client';
-import { startTokenEndpoint, type TokenEndpoint } from './token-endpoint.js';
+// #endregion imports
 
 /** What the example observed, for printing and for its test. */
 export interface TelemetrySummary {
