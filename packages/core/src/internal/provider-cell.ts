@@ -55,6 +55,7 @@ import {
 import { callSignal, isLiveCall } from './call-options.js';
 import { CellEvents } from './cell-events.js';
 import { type ClockFaults, clockError, readClock } from './clock.js';
+import { COARSE_MARGIN_MS, coarseNow } from './coarse-clock.js';
 import { hold, release } from './dispatch.js';
 import { sample } from './random-sample.js';
 import { buildSnapshot } from './snapshot.js';
@@ -91,6 +92,8 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
 
   // The hot path reads only these: serve #valuePromise while issuedAt <= now < fastUntil.
   #fastUntil = NEVER;
+  // The same bound for a shared (possibly lagging) clock reading: COARSE_MARGIN_MS earlier.
+  #coarseUntil = NEVER;
   #issuedAt = 0;
   #valuePromise: Promise<T> | undefined;
   #credentialPromise: Promise<Credential<T>> | undefined;
@@ -127,6 +130,12 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
   }
 
   get(options?: CallOptions): Promise<T> {
+    if (this.#policy.now === undefined && (options === undefined || isLiveCall(options))) {
+      // A shared clock reading (internal/coarse-clock.ts) only ever vouches for the window
+      // that ends COARSE_MARGIN_MS before expiry; anything else takes the exact path.
+      const now = coarseNow();
+      if (now < this.#coarseUntil && now >= this.#issuedAt) return this.#valuePromise as Promise<T>;
+    }
     return this.getAt(this.#read(), options);
   }
 
@@ -139,6 +148,12 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
   }
 
   getCredential(options?: CallOptions): Promise<Credential<T>> {
+    if (this.#policy.now === undefined && (options === undefined || isLiveCall(options))) {
+      const now = coarseNow();
+      if (now < this.#coarseUntil && now >= this.#issuedAt) {
+        return this.#credentialPromise as Promise<Credential<T>>;
+      }
+    }
     return this.getCredentialAt(this.#read(), options);
   }
 
@@ -461,6 +476,7 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     this.#installedReason = reason;
     this.#issuedAt = schedule.issuedAt;
     this.#fastUntil = Math.min(schedule.dueAt, schedule.expiresAt);
+    this.#coarseUntil = Math.min(schedule.dueAt, schedule.expiresAt - COARSE_MARGIN_MS);
     this.#valuePromise = Promise.resolve(credential.value);
     this.#credentialPromise = Promise.resolve(credential);
     noteSuccess(this.#box, this);
@@ -601,6 +617,7 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     this.#credential = undefined;
     this.#schedule = undefined;
     this.#fastUntil = NEVER;
+    this.#coarseUntil = NEVER;
     this.#valuePromise = undefined;
     this.#credentialPromise = undefined;
   }
