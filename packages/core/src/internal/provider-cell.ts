@@ -420,7 +420,14 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     const previous = this.#credential ?? this.#previous;
     const mint = this.#mint;
     return this.#flight.start(
-      (signal) => mint(previous === undefined ? { signal, reason } : { signal, reason, previous }),
+      (signal) => {
+        const { mintTimeoutMs } = policy;
+        return mint(
+          previous === undefined
+            ? { signal, reason, mintTimeoutMs }
+            : { signal, reason, previous, mintTimeoutMs },
+        );
+      },
       {
         onSuccess: (raw, waiters) => this.#onMinted(raw, reason, startedAt, waiters),
         onFailure: (error, waiters) => this.#onMintFailed(error, reason, startedAt, waiters),
