@@ -6,7 +6,8 @@
 
 import { type Credential, raceSignal } from '@sluice/core';
 import { adopt } from './adoption.js';
-import { pollDelayMs } from './backoff.js';
+import { leaseWakeMs, pollDelayMs } from './backoff.js';
+import { callTiming } from './call-timing.js';
 import { honour, relay } from './failure-window.js';
 import { lead, shapeProblem } from './fleet-leader.js';
 import { type Call, type FleetShared, randomId } from './fleet-shared.js';
@@ -19,6 +20,7 @@ const noop = (): void => {};
 export async function runCall<T>(shared: FleetShared, call: Call<T>): Promise<Credential<T>> {
   const { context } = call;
   const config = shared.config;
+  const timing = callTiming(config.leaseMs, config.mintTimeoutMs, context.mintTimeoutMs);
   if (shared.closed) return fallback(shared, call, 'closed');
   if (shared.localNow() === undefined) return fallback(shared, call, 'invalid-clock');
   const state = shared.states.use(call.ref);
@@ -32,8 +34,12 @@ export async function runCall<T>(shared: FleetShared, call: Call<T>): Promise<Cr
   const replaceable = new Set<string>();
   const previous = context.previous;
   const previousId = previous === undefined ? undefined : shared.idOf(state, previous.value);
+  // A proactive refresh (the provider's own due point came) takes the credential it holds
+  // back while the fleet's due point has not come; any other mint wants a different one.
+  let held: string | undefined;
   if (previousId !== undefined) {
-    exclude.add(previousId);
+    if (context.reason === 'proactive') held = previousId;
+    else exclude.add(previousId);
     if (context.reason === 'invalidated') replaceable.add(previousId);
   }
   const unrecognised =
@@ -48,7 +54,7 @@ export async function runCall<T>(shared: FleetShared, call: Call<T>): Promise<Cr
     const sentAt = performance.now();
     let answer: LeaseAnswer;
     try {
-      answer = await loadOrLease(shared, call, token, exclude);
+      answer = await loadOrLease(shared, call, token, exclude, held);
     } catch (error) {
       if (context.signal.aborted) throw context.signal.reason;
       return fallback(shared, call, 'store-unavailable', error);
@@ -56,10 +62,12 @@ export async function runCall<T>(shared: FleetShared, call: Call<T>): Promise<Cr
     const pin = shared.pin(answer.now, sentAt);
     switch (answer.kind) {
       case 'value': {
-        const adopted = await adopt(shared, call, state, answer.record, pin, unrecognised);
+        const record = answer.record;
+        const adopted = await adopt(shared, call, state, record, pin, unrecognised, held);
         if (adopted === undefined) {
-          exclude.add(answer.record.id);
-          replaceable.add(answer.record.id);
+          if (record.id === held) held = undefined;
+          exclude.add(record.id);
+          replaceable.add(record.id);
           continue;
         }
         config.reporter.onAdopted?.({
@@ -75,14 +83,26 @@ export async function runCall<T>(shared: FleetShared, call: Call<T>): Promise<Cr
         throw relay(shared, call, honoured, honoured.untilMonotonic - performance.now());
       }
       case 'lease':
-        return lead(shared, call, state, token, pin, answer.storedId, exclude, replaceable);
+        return lead(shared, call, state, token, pin, answer.storedId, exclude, replaceable, timing);
       case 'leased': {
         waitingSince ??= performance.now();
-        const leftMs = waitingSince + config.leaseMs + config.mintTimeoutMs - performance.now();
+        const leftMs = waitingSince + timing.waitMs - performance.now();
         if (leftMs <= 0) return fallback(shared, call, 'wait-exceeded');
         const { initialDelayMs, maxDelayMs } = config.poll;
-        const delay = pollDelayMs(polls++, initialDelayMs, maxDelayMs, shared.random(), leftMs);
-        const by = await shared.waiters.wait(call.ref, delay, context.signal);
+        const poll = pollDelayMs(polls, initialDelayMs, maxDelayMs, shared.random(), leftMs);
+        // Wake just after the lease lapses when that comes before the next poll: a crashed
+        // leader is taken over within its lease's remaining time, and a live leader's renewed
+        // lease costs no more reads than the poll would.
+        const lapse = leaseWakeMs(answer.leaseTtlMs, shared.random());
+        const byLease = lapse !== undefined && lapse < poll;
+        if (!byLease) polls++;
+        const delay = byLease ? lapse : poll;
+        const by = await shared.waiters.wait(
+          call.ref,
+          delay,
+          context.signal,
+          byLease ? 'lease' : 'poll',
+        );
         if (by === 'closed') return fallback(shared, call, 'closed');
         config.reporter.onWoken?.({ ...call.label, by });
         continue;
@@ -91,12 +111,16 @@ export async function runCall<T>(shared: FleetShared, call: Call<T>): Promise<Cr
   }
 }
 
-/** One `loadOrLease`; a lease granted after the caller stopped waiting is released. */
+/**
+ * One `loadOrLease` (`held`: the stored credential a proactive refresh may take back); a lease
+ * granted after the caller stopped waiting is released.
+ */
 export async function loadOrLease<T>(
   shared: FleetShared,
   call: Call<T>,
   token: string,
   exclude: Set<string>,
+  held?: string,
 ): Promise<LeaseAnswer> {
   const { ref, context } = call;
   const config = shared.config;
@@ -111,6 +135,7 @@ export async function loadOrLease<T>(
         leaseMs: config.leaseMs,
         instanceId: config.instanceId,
         exclude: [...exclude],
+        ...(held === undefined ? {} : { held }),
       }),
     releaseLate,
   );

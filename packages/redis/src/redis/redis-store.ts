@@ -134,6 +134,7 @@ class RedisStore implements CoordinationStore {
         request.token,
         request.leaseMs,
         request.instanceId,
+        request.held ?? '',
         ...request.exclude,
       ]),
     );

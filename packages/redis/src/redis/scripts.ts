@@ -20,9 +20,10 @@ end
 `;
 
 /**
- * load-or-lease. ARGV: token, leaseMs, instanceId, excluded ids... A stored credential that is
- * past its due point but still valid is answered instead of a failure window or another's
- * lease (never instead of taking a free lease).
+ * load-or-lease. ARGV: token, leaseMs, instanceId, held id ('' for none), excluded ids... A
+ * stored credential that is past its due point but still valid is answered instead of a
+ * failure window or another's lease (never instead of taking a free lease). The held id (the
+ * credential the caller refreshes) is answered while it is not due, and excluded once it is.
  * Returns {'value', now, id, exp, due, gen, kid, val} | {'failed', now, retryAt, failures,
  * kid, err} | {'leased', now, pttl} | {'lease', now, storedId}.
  */
@@ -31,11 +32,13 @@ local c = redis.call('HMGET', KEYS[1], 'id', 'exp', 'due', 'gen', 'kid', 'val')
 local usable = false
 if c[1] then
   local excluded = false
-  for i = 4, #ARGV do
+  for i = 5, #ARGV do
     if ARGV[i] == c[1] then excluded = true end
   end
+  local fresh = now < upto(c[3])
+  if c[1] == ARGV[4] and not fresh then excluded = true end
   usable = not excluded and now < upto(c[2])
-  if usable and now < upto(c[3]) then
+  if usable and fresh then
     return {'value', nowS, c[1], c[2], c[3], c[4] or '0', c[5] or '', c[6] or ''}
   end
 end
