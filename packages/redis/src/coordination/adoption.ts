@@ -55,12 +55,15 @@ export async function adopt<T>(
   shared.remember(state, value, record.id);
   const generation = Number(record.generation);
   if (Number.isFinite(generation)) state.generation = Math.max(state.generation, generation);
+  // A due point already passed (a due token adopted rather than wait or fail) is not handed
+  // on: the provider's own fraction of what remains then decides when it asks again.
   const due = record.dueAt < record.expiresAt ? record.dueAt : Number.NaN;
+  const refreshAfter = dueToLocal(due, pin, monotonicNow, localNow);
   return withFleetDue(
     expiresAt === Number.POSITIVE_INFINITY
       ? { value }
       : { value, expiresAt: Math.floor(expiresAt) },
-    dueToLocal(due, pin, monotonicNow, localNow),
+    refreshAfter !== undefined && refreshAfter > localNow ? refreshAfter : undefined,
   );
 }
 

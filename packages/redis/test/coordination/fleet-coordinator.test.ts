@@ -3,7 +3,7 @@
  * contract as Redis, with operations the test can hold or fail).
  */
 
-import type { Credential, MintContext } from '@sluice/core';
+import { type Credential, createRefreshingProvider, type MintContext } from '@sluice/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   deferred,
@@ -15,6 +15,7 @@ import {
 import { createFleetCoordinator, type FleetCoordinator } from '../../src/index.js';
 import { recordingReporter } from '../support/fleet.js';
 import { MemoryStore } from '../support/memory-store.js';
+import { mulberry32 } from '../support/prng.js';
 
 let clock: TestClock;
 let store: MemoryStore;
@@ -33,11 +34,13 @@ function context(reason: MintContext<string>['reason'] = 'initial', signal?: Abo
   return { signal: signal ?? new AbortController().signal, reason } as MintContext<string>;
 }
 
-function setup(
-  options: Parameters<typeof createFleetCoordinator>[0] extends infer O ? Partial<O> : never = {},
-) {
+type SetupOptions = Parameters<typeof createFleetCoordinator>[0] extends infer O
+  ? { [K in keyof O]?: O[K] | undefined }
+  : never;
+
+function setup(options: SetupOptions = {}) {
   const events = recordingReporter();
-  coordinator = createFleetCoordinator({
+  coordinator = createFleetCoordinator(<Parameters<typeof createFleetCoordinator>[0]>{
     store,
     reporter: events.reporter,
     leaseMs: 900,
@@ -286,6 +289,7 @@ describe('the protocol under fake timers', () => {
       previous: expired,
     });
     expect(adopted.value).toBe('still-valid');
+    expect(adopted.refreshAfter).toBeUndefined(); // its due point passed: the provider's policy decides
     expect(events.count('relayed')).toBe(0);
   });
 
@@ -487,5 +491,34 @@ describe('waits derived from the provider, and takeover bounded by the lease', (
     expect((await following).value).toBe('slow');
     await leading;
     await leaderSide.close();
+  });
+});
+
+describe('a fleet that needs no tuning', () => {
+  it("core's default policy and no coordinator timing options: 20 providers make at most 1.1 mints per lifetime", async () => {
+    const lifetimeMs = 10 * 60_000;
+    let mints = 0;
+    const mint = () => token(`tok-${++mints}`, lifetimeMs);
+    const coordinators = Array.from({ length: 20 }, () => createFleetCoordinator({ store }));
+    const providers = await Promise.all(
+      coordinators.map((fleet, i) =>
+        createRefreshingProvider<string>({
+          name: 'api',
+          mint: fleet.wrap<string>('api', mint),
+          random: mulberry32(i + 1), // core's defaults otherwise: refreshAt 0.8, jitter 0.1
+        }),
+      ),
+    );
+    expect(mints).toBe(1);
+    const lifetimes = 10;
+    for (let second = 0; second < (lifetimes * lifetimeMs) / 1_000; second++) {
+      await clock.tickAsync(1_000);
+      await Promise.all(providers.map((provider) => provider.get()));
+    }
+    // The fleet refreshes at its due point (0.95 of the lifetime): 10 / 0.95 = 10.5 mints.
+    expect(mints - 1).toBeLessThanOrEqual(1.1 * lifetimes);
+    expect(mints - 1).toBeGreaterThanOrEqual(lifetimes);
+    for (const provider of providers) provider.close();
+    await Promise.all(coordinators.map((fleet) => fleet.close()));
   });
 });

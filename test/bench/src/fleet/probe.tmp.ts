@@ -1,0 +1,47 @@
+import type { Credential, Mint } from '@sluice/core';
+import { createRedisCoordinator } from '@sluice/redis';
+import { Redis } from 'ioredis';
+import { startRedisServer } from '../../../../packages/redis/test/support/redis-server.js';
+
+const pct = (v: number[], p: number) => [...v].sort((a, b) => a - b)[Math.floor((p / 100) * v.length)] as number;
+const server = await startRedisServer();
+const port = server.port;
+const redis = new Redis({ port, host: '127.0.0.1' });
+const other = new Redis({ port, host: '127.0.0.1' });
+const leader = createRedisCoordinator({ redis, keyPrefix: 'l:' });
+const follower = createRedisCoordinator({ redis: other, keyPrefix: 'l:' });
+let serial = 0;
+const raw: Mint<string> = () => ({ value: `t${++serial}`, expiresAt: Date.now() + 3_600_000 });
+const wrapped = leader.wrap('api', raw);
+const adopting = follower.wrap('api', raw);
+const signal = new AbortController().signal;
+const noopSha = (await redis.script('LOAD', 'return 1')) as string;
+const L: number[] = [], F: number[] = [], FD: number[] = [], B: number[] = [], B2: number[] = [];
+let previous: Credential<string> | undefined;
+const drain = () => new Promise((r) => setTimeout(r, 0));
+let issuedAt = 0; let repliedAt = 0;
+const orig = other.evalsha.bind(other);
+(other as any).evalsha = (...a: any[]) => { issuedAt = performance.now(); const p = orig(...a); p.then(() => { repliedAt = performance.now(); }); return p; };
+const PRE: number[] = [], RT: number[] = [], POST: number[] = [];
+for (let i = 0; i < 2000; i++) {
+  let t = performance.now();
+  previous = await wrapped(previous === undefined ? { signal, reason: 'forced' } : { signal, reason: 'forced', previous });
+  L.push(performance.now() - t);
+  t = performance.now();
+  await adopting({ signal, reason: 'initial' });
+  F.push(performance.now() - t);
+  t = performance.now();
+  await other.evalsha(noopSha, 0);
+  B2.push(performance.now() - t);
+  await drain();
+  t = performance.now();
+  await adopting({ signal, reason: 'initial' });
+  const end = performance.now();
+  FD.push(end - t); PRE.push(issuedAt - t); RT.push(repliedAt - issuedAt); POST.push(end - repliedAt);
+  t = performance.now();
+  await redis.evalsha(noopSha, 0);
+  B.push(performance.now() - t);
+}
+const d = (v: number[]) => v.slice(400);
+for (const [n, v] of Object.entries({ L, F, FD, B, B2, PRE, RT, POST })) console.log(n, 'p50', pct(d(v), 50).toFixed(3), 'p90', pct(d(v), 90).toFixed(3), 'p99', pct(d(v), 99).toFixed(3));
+await leader.close(); await follower.close(); redis.disconnect(); other.disconnect(); await server.stop();
