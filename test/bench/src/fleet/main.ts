@@ -226,7 +226,6 @@ async function takeover(port: number, leaseMs: number, rounds: number, followers
     });
     return { redis, coordinator };
   });
-  const signal = new AbortController().signal;
   for (let r = 0; r < rounds; r++) {
     const name = `lease-${leaseMs}-${r}`;
     const leaderRedis = new Redis({ port, host: '127.0.0.1' });
@@ -242,7 +241,7 @@ async function takeover(port: number, leaseMs: number, rounds: number, followers
     await led;
     const mint: Mint<string> = () => ({ value: 'next', expiresAt: Date.now() + 60_000 });
     const served = waiting.map((w) =>
-      w.coordinator.wrap(name, mint)({ signal, reason: 'initial' }),
+      w.coordinator.wrap(name, mint)({ signal: new AbortController().signal, reason: 'initial' }),
     );
     await new Promise((resolve) => setTimeout(resolve, 50)); // everyone is waiting
     leasedAt = undefined;
