@@ -42,6 +42,17 @@ export async function runCall<T>(shared: FleetShared, call: Call<T>): Promise<Cr
     else exclude.add(previousId);
     if (context.reason === 'invalidated') replaceable.add(previousId);
   }
+  // A refresh of a value handed out although the store refused it skips the stored credential
+  // that refused it: no newer, it could not be adopted (one round trip saved).
+  const notNewer = state.notNewer;
+  if (
+    notNewer !== undefined &&
+    previous !== undefined &&
+    context.reason !== 'invalidated' &&
+    Object.is(notNewer.value, previous.value)
+  ) {
+    exclude.add(notNewer.id);
+  }
   const unrecognised =
     previousId === undefined && context.reason === 'invalidated' ? previous : undefined;
   const startedAt = performance.now();

@@ -113,6 +113,8 @@ export async function storeMinted<T>(
     const adopted = await adopt(shared, call, state, current, pinned, undefined);
     if (adopted !== undefined) return adopted;
   }
+  // Handed out although refused: its next refresh need not read `current` again.
+  if (current !== undefined) state.notNewer = { value: minted.value, id: current.id };
   return minted;
 }
 

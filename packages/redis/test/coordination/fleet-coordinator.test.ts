@@ -494,6 +494,23 @@ describe('waits derived from the provider, and takeover bounded by the lease', (
   });
 });
 
+describe('the mint path makes no extra round trip', () => {
+  it('a refresh of a token the store refused (the stored one expires no earlier) goes straight to the lease: one loadOrLease, not two', async () => {
+    const { coordinator } = setup();
+    const expiresAt = Date.now() + 60_000; // second-granular expiries: equal within a second
+    let serial = 0;
+    const wrapped = coordinator.wrap<string>('api', () => ({ value: `t${++serial}`, expiresAt }));
+    const signal = new AbortController().signal;
+    const first = await wrapped({ signal, reason: 'initial' });
+    const second = await wrapped({ signal, reason: 'forced', previous: first });
+    expect(second.value).toBe('t2'); // refused (same expiry), handed out all the same
+    store.calls.length = 0;
+    const third = await wrapped({ signal, reason: 'forced', previous: second });
+    expect(third.value).toBe('t3');
+    expect(store.calls.filter((call) => call === 'loadOrLease')).toHaveLength(1);
+  });
+});
+
 describe('a fleet that needs no tuning', () => {
   it("core's default policy and no coordinator timing options: 20 providers make at most 1.1 mints per lifetime", async () => {
     const lifetimeMs = 10 * 60_000;
