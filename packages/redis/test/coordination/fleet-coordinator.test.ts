@@ -439,6 +439,19 @@ describe('waits derived from the provider, and takeover bounded by the lease', (
     expect(await wrapped(withTimeout(30_000))).toMatchObject({ value: 't1' });
   });
 
+  it("an eager provider's construction rejects when the coordinator's mintTimeoutMs leaves it no room, naming both values", async () => {
+    const { coordinator } = setup({ leaseMs: 5_000, mintTimeoutMs: 15_000 });
+    const creating = createRefreshingProvider<string>({
+      mint: coordinator.wrap<string>('api', () => token('never')),
+      mintTimeoutMs: 5_000,
+    });
+    await expect(creating).rejects.toMatchObject({
+      code: 'SLUICE_INVALID_OPTION',
+      option: 'mintTimeoutMs',
+      message: expect.stringContaining("provider's mintTimeoutMs (5000 ms)"),
+    });
+  });
+
   it('the leader stops renewing its lease once its provider aborts the mint, so a follower can take over', async () => {
     const { coordinator } = setup({ mintTimeoutMs: undefined });
     const controller = new AbortController();
