@@ -11,10 +11,16 @@ export interface WebCryptoKey {
   readonly type: string;
   /** Whether the key material can be exported. */
   readonly extractable: boolean;
-  /** The key's algorithm, at least its name (`'ECDSA'`, `'RSASSA-PKCS1-v1_5'`, `'Ed25519'`). */
-  readonly algorithm: { readonly name: string };
+  /** The key's algorithm, at least its name. */
+  readonly algorithm: WebCryptoAlgorithm;
   /** What the key may be used for (`'sign'`, `'verify'`). */
   readonly usages: readonly string[];
+}
+
+/** A WebCrypto key's algorithm (`KeyAlgorithm`), at least its name. */
+export interface WebCryptoAlgorithm {
+  /** `'ECDSA'`, `'RSASSA-PKCS1-v1_5'`, `'Ed25519'`, ... */
+  readonly name: string;
 }
 
 /** A WebCrypto key pair (`CryptoKeyPair`), e.g. from `crypto.subtle.generateKey`. */
