@@ -3,6 +3,7 @@
  * `clientAuth` option of every mint, turned into oauth4webapi's `ClientAuth`.
  */
 
+import { checkKnownKeys } from '@sluice/core';
 import * as oauth from 'oauth4webapi';
 import { checkObject, checkSecret, invalid } from './validate.js';
 
@@ -63,11 +64,25 @@ const METHODS: readonly ClientAuthMethod[] = [
   'none',
 ];
 
+/** The keys each method of {@link ClientAuthOptions} takes. */
+const KEYS_OF: Readonly<Record<ClientAuthMethod, readonly string[]>> = Object.freeze({
+  client_secret_basic: ['method', 'clientSecret'],
+  client_secret_post: ['method', 'clientSecret'],
+  client_secret_jwt: ['method', 'clientSecret'],
+  private_key_jwt: ['method', 'privateKey', 'keyId'],
+  none: ['method'],
+});
+
 /** Checks `clientAuth` and builds oauth4webapi's client authentication. @internal */
 export function resolveClientAuth(value: unknown, option: string): oauth.ClientAuth {
   // Every part of clientAuth may hold a secret: wrong values are described by type only.
   const auth = checkObject(value, option, true);
   const method = auth.method;
+  // Each method has its own keys: `kid` beside a private key is refused, suggesting `keyId`.
+  // (An unknown method is refused below, by name.)
+  if (typeof method === 'string' && Object.hasOwn(KEYS_OF, method)) {
+    checkKnownKeys(auth, KEYS_OF[method as ClientAuthMethod], option);
+  }
   switch (method) {
     case 'client_secret_basic':
       return oauth.ClientSecretBasic(checkSecret(auth.clientSecret, `${option}.clientSecret`));
