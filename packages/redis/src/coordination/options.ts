@@ -5,6 +5,7 @@
 import {
   type BreakerConfig,
   checkCredentialCodec,
+  checkKnownKeys,
   InvalidOptionError,
   type Timers,
 } from '@sluice/core';
@@ -168,6 +169,37 @@ export interface ResolvedCoordination {
 const MAX_DELAY_MS = 2_147_483_647;
 
 /**
+ * The keys of {@link CoordinationOptions}: a coordinator refuses any other
+ * (`UnknownOptionError`, naming the nearest of these). Keep in step with the interface.
+ * @internal
+ */
+export const COORDINATION_OPTION_KEYS: readonly string[] = Object.freeze([
+  'leaseMs',
+  'mintTimeoutMs',
+  'commandTimeoutMs',
+  'connectTimeoutMs',
+  'refreshAt',
+  'poll',
+  'failureBackoff',
+  'storeBreaker',
+  'encryption',
+  'codec',
+  'reporter',
+  'now',
+  'random',
+  'timers',
+  'instanceId',
+]);
+
+/** The keys of each nested options group of {@link CoordinationOptions}. */
+const GROUP_KEYS: Readonly<Record<'poll' | 'failureBackoff' | 'storeBreaker', readonly string[]>> =
+  Object.freeze({
+    poll: ['initialDelayMs', 'maxDelayMs'],
+    failureBackoff: ['initialDelayMs', 'maxDelayMs'],
+    storeBreaker: ['failureThreshold', 'cooldownMs'],
+  });
+
+/**
  * Validates `options` once (throwing {@link InvalidOptionError} naming the first bad option)
  * and returns a frozen copy. `namespace` is bound into the encryption's associated data.
  * @internal
@@ -263,11 +295,15 @@ function checkTimers(timers: unknown): Timers | undefined {
   });
 }
 
-function group<G extends object>(value: G | undefined, option: string): Partial<G> {
+function group<G extends object>(
+  value: G | undefined,
+  option: keyof typeof GROUP_KEYS,
+): Partial<G> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InvalidOptionError(option, 'an object', value);
   }
+  checkKnownKeys(value, GROUP_KEYS[option], option);
   return value;
 }
 
