@@ -7,6 +7,7 @@
 import type { SecureContext } from 'node:tls';
 import {
   type Credential,
+  checkKnownKeys,
   createKeyedProvider,
   errorCode,
   InvalidOptionError,
@@ -166,10 +167,24 @@ const POLICY_OPTIONS = [
   'minRefreshIntervalMs',
   'schedule',
   'random',
+  'timers',
   'maxKeys',
   'idleTtlMs',
   'breakerScope',
 ] as const;
+
+/** Every key of {@link SniCallbackOptions}: any other is refused (`UnknownOptionError`). */
+const KNOWN_OPTIONS: readonly string[] = Object.freeze([
+  ...POLICY_OPTIONS,
+  'certificates',
+  'allow',
+  'handshakeTimeoutMs',
+  'secureContextOptions',
+  'allowSingleLabel',
+  'reporter',
+  'now',
+  'name',
+]);
 
 const MAX_DELAY_MS = 2_147_483_647;
 
@@ -207,6 +222,7 @@ export function createSniCallback(options: SniCallbackOptions): SniCallback {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError('options', 'an object', options);
   }
+  checkKnownKeys(options, KNOWN_OPTIONS, '');
   const {
     certificates,
     allow,
