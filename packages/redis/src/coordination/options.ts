@@ -170,33 +170,51 @@ const MAX_DELAY_MS = 2_147_483_647;
 
 /**
  * The keys of {@link CoordinationOptions}: a coordinator refuses any other
- * (`UnknownOptionError`, naming the nearest of these). Keep in step with the interface.
- * @internal
+ * (`UnknownOptionError`, naming the nearest of these). Typed as a record of the interface's
+ * keys, so an option added to the interface without a place here does not compile.
  */
-export const COORDINATION_OPTION_KEYS: readonly string[] = Object.freeze([
-  'leaseMs',
-  'mintTimeoutMs',
-  'commandTimeoutMs',
-  'connectTimeoutMs',
-  'refreshAt',
-  'poll',
-  'failureBackoff',
-  'storeBreaker',
-  'encryption',
-  'codec',
-  'reporter',
-  'now',
-  'random',
-  'timers',
-  'instanceId',
-]);
+const COORDINATION_KEYS: Record<keyof CoordinationOptions, true> = {
+  leaseMs: true,
+  mintTimeoutMs: true,
+  commandTimeoutMs: true,
+  connectTimeoutMs: true,
+  refreshAt: true,
+  poll: true,
+  failureBackoff: true,
+  storeBreaker: true,
+  encryption: true,
+  codec: true,
+  reporter: true,
+  now: true,
+  random: true,
+  timers: true,
+  instanceId: true,
+};
+
+/** {@link COORDINATION_KEYS} as a list, for `checkKnownKeys`. @internal */
+export const COORDINATION_OPTION_KEYS: readonly string[] = Object.freeze(
+  Object.keys(COORDINATION_KEYS),
+);
+
+const POLL_KEYS: Record<keyof PollBackoffOptions, true> = {
+  initialDelayMs: true,
+  maxDelayMs: true,
+};
+const FAILURE_KEYS: Record<keyof FailureBackoffOptions, true> = {
+  initialDelayMs: true,
+  maxDelayMs: true,
+};
+const STORE_BREAKER_KEYS: Record<keyof StoreBreakerOptions, true> = {
+  failureThreshold: true,
+  cooldownMs: true,
+};
 
 /** The keys of each nested options group of {@link CoordinationOptions}. */
 const GROUP_KEYS: Readonly<Record<'poll' | 'failureBackoff' | 'storeBreaker', readonly string[]>> =
   Object.freeze({
-    poll: ['initialDelayMs', 'maxDelayMs'],
-    failureBackoff: ['initialDelayMs', 'maxDelayMs'],
-    storeBreaker: ['failureThreshold', 'cooldownMs'],
+    poll: Object.keys(POLL_KEYS),
+    failureBackoff: Object.keys(FAILURE_KEYS),
+    storeBreaker: Object.keys(STORE_BREAKER_KEYS),
   });
 
 /**
