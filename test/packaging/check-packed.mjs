@@ -374,6 +374,13 @@ ${kind === 'esm' ? `import { googleTokens } from '${name}';` : `const { googleTo
   if (calls !== 1 || a.access_token !== 'ya29.1' || b.access_token !== 'ya29.1' || client.eagerRefreshThresholdMillis !== 0 || !(a.expiry_date > Date.now())) {
     throw new Error('${kind}: got ' + JSON.stringify({ calls, a, b }));
   }
+  console.log('${kind} ok');
+})().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
+`;
+
 // @sluice/azure over a scripted TokenCredential (no Azure SDK at runtime): one inner call for
 // two callers, and a null token a SluiceError of the same core.
 const azureConsumer = (name, kind) => `

@@ -102,7 +102,9 @@ async function main(): Promise<void> {
       await createRefreshingProvider({
         name: api,
         mint: fleet.wrap(api, mint),
-        // The fleet policy from docs/fleet.md, with a small floor for 5-second tokens.
+        // The fleet's due point comes with each token (refreshAfter); for 5-second tokens:
+        // no floor and a small jitter (it delays each replica past the fleet's due point).
+        // refreshAt applies only to tokens a worker mints itself while Redis is away.
         refreshAt: 0.9,
         jitter: 0.03,
         refreshFloorMs: 0,

@@ -82,7 +82,10 @@ describe('checkKnownKeys', () => {
 
   it('covers poll, startSweep and credentialFromExpiresIn options', async () => {
     await expect(
-      poll(async () => ({ done: true, value: 1 }), { maxWaitMs: 1_000, maxWait: 5 } as never),
+      poll(async () => ({ status: 'done' as const, value: 1 }), {
+        maxWaitMs: 1_000,
+        maxWait: 5,
+      } as never),
     ).rejects.toThrow(/unknown option `poll.maxWait`; did you mean `maxWaitMs`\?/);
     expect(() => credentialFromExpiresIn('t', 60, { skew: 5 } as never)).toThrow(
       /`credentialFromExpiresIn.skew`; did you mean `skewSeconds`/,

@@ -387,6 +387,16 @@ describe('3. waiting for a mint (single-flight)', () => {
 });
 
 describe('4. cancellation and the mint timeout', () => {
+  it("tells the mint the provider's mintTimeoutMs, so a coordinating mint can wait inside it", async () => {
+    const { provider, calls, last } = await started({ mintTimeoutMs: 7_000 });
+    expect(calls[0]?.context.mintTimeoutMs).toBe(7_000);
+    await clock.tickAsync(HOUR);
+    void provider.get();
+    expect(last().context.mintTimeoutMs).toBe(7_000);
+    expect(last().context.previous?.value).toBe('token-1');
+    last().deferred.resolve({ value: 'token-2', expiresAt: Date.now() + HOUR });
+  });
+
   it("a caller's abort rejects only its own wait with signal.reason; the mint and other waiters go on", async () => {
     const { provider, calls, last } = await started();
     await clock.tickAsync(HOUR);

@@ -6,6 +6,7 @@
 import { checkKnownKeys } from '@sluice/core';
 import * as oauth from 'oauth4webapi';
 import { checkObject, checkSecret, invalid } from './validate.js';
+import type { WebCryptoKey } from './web-crypto.js';
 
 /** Client authentication with a shared secret. */
 export interface ClientSecretAuth {
@@ -23,7 +24,7 @@ export interface PrivateKeyJwtAuth {
   /** `private_key_jwt`. */
   readonly method: 'private_key_jwt';
   /** The client's private signing key (a WebCrypto `CryptoKey`, e.g. from `crypto.subtle.importKey`). */
-  readonly privateKey: CryptoKey;
+  readonly privateKey: WebCryptoKey;
   /**
    * The `kid` header of the assertions, when the server needs it to pick the public key.
    * @default none

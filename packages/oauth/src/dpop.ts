@@ -4,6 +4,7 @@
  */
 
 import * as oauth from 'oauth4webapi';
+import type { WebCryptoKeyPair } from './web-crypto.js';
 
 /** DPoP proof signing algorithms a key pair can be generated for. */
 export type DPoPAlgorithm = 'ES256' | 'ES384' | 'ES512' | 'PS256' | 'RS256' | 'Ed25519';
@@ -16,7 +17,7 @@ export interface DPoPOptions {
    * key not extractable, and kept for the life of the mint.
    * @default generated
    */
-  keyPair?: CryptoKeyPair;
+  keyPair?: WebCryptoKeyPair;
   /**
    * The algorithm of the generated key pair (ignored with `keyPair`). The server must accept
    * it (its `dpop_signing_alg_values_supported`).

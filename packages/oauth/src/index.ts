@@ -76,4 +76,5 @@ export {
   type UnauthorizedAction,
   type UnauthorizedInput,
 } from './unauthorized.js';
+export type { WebCryptoAlgorithm, WebCryptoKey, WebCryptoKeyPair } from './web-crypto.js';
 export { type Challenge, parseWwwAuthenticate } from './www-authenticate.js';

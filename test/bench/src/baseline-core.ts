@@ -23,6 +23,9 @@ export interface CoreRelease {
 /** @sluice/core 0.1.0, as released (the last commit before the 0.2.0 work). */
 export const CORE_0_1_0: CoreRelease = { version: '0.1.0', commit: '6659092' };
 
+/** @sluice/core 0.2.0, as released (main before the seams and due-point work). */
+export const CORE_0_2_0: CoreRelease = { version: '0.2.0', commit: '6852223' };
+
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 function git(args: readonly string[]): string {

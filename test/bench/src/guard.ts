@@ -7,11 +7,11 @@
  * 3. get() with an injected clock / floor < 1.5 (Sluice's own hot-path code);
  * 4. get() with the default clock / (floor + one Date.now()) < 1.5 (the hot path costs no
  *    more than the caller's await plus its one clock read);
- * 5. get() / get() of @sluice/core 0.1.0 (rebuilt from git, same process) < 1.5, with the
- *    default clock and with an injected one: the hardening left the hot path as it was.
- *
- * The raw get()/floor ratio is printed but not asserted: it includes `Date.now()`, whose
- * cost varies by machine (about as much as the await itself on the reference VM).
+ * 5. get() / get() of @sluice/core 0.2.0 (rebuilt from git, same process) < 0.9 with the
+ *    default clock (the shared clock reading of 0.3.0 must keep its gain), and < 1.5 with an
+ *    injected one (read on every call, as in 0.2.0);
+ * 6. get() / floor < 1.5 (the goal is 1.3 on a quiet machine; the bound leaves room for a
+ *    loaded runner).
  * Ratios are medians over several short interleaved rounds (median of round medians).
  * Exits 1 with a message per broken guard.
  */
@@ -22,6 +22,8 @@ import { formatTable } from './table.js';
 
 const MAX_SETTLE_MS = 100;
 const MAX_RATIO = 1.5;
+/** get() of this tree / get() of 0.2.0, both in this process: the shared reading's gain. */
+const MAX_VS_0_2_0 = 0.9;
 const WAITERS = 100_000;
 
 interface Guard {
@@ -41,8 +43,8 @@ const hotPath = await measureHotPath({
     'get',
     'get-injected-clock',
     'date-now',
-    'get-0.1.0',
-    'get-injected-clock-0.1.0',
+    'get-0.2.0',
+    'get-injected-clock-0.2.0',
   ],
 });
 const ns = (id: CaseId): number => {
@@ -54,8 +56,8 @@ const floor = ns('await-resolved');
 const ownCodeRatio = ns('get-injected-clock') / floor;
 const withClockRatio = ns('get') / (floor + ns('date-now'));
 const rawRatio = ns('get') / floor;
-const vsReleaseRatio = ns('get') / ns('get-0.1.0');
-const vsReleaseInjectedRatio = ns('get-injected-clock') / ns('get-injected-clock-0.1.0');
+const vsReleaseRatio = ns('get') / ns('get-0.2.0');
+const vsReleaseInjectedRatio = ns('get-injected-clock') / ns('get-injected-clock-0.2.0');
 
 const [cohort] = await measureCohorts({ waiters: WAITERS, runs: 5, scenarios: ['provider-get'] });
 if (cohort === undefined) throw new Error('guard: the cohort did not run');
@@ -82,12 +84,17 @@ const guards: Guard[] = [
     ok: withClockRatio < MAX_RATIO,
   },
   {
-    name: `get() / get() of 0.1.0 < ${MAX_RATIO}`,
+    name: `get() / get() of 0.2.0 < ${MAX_VS_0_2_0}`,
     figure: `${vsReleaseRatio.toFixed(2)}x`,
-    ok: vsReleaseRatio < MAX_RATIO,
+    ok: vsReleaseRatio < MAX_VS_0_2_0,
   },
   {
-    name: `get() injected now() / 0.1.0's < ${MAX_RATIO}`,
+    name: `get() / floor < ${MAX_RATIO}`,
+    figure: `${rawRatio.toFixed(2)}x`,
+    ok: rawRatio < MAX_RATIO,
+  },
+  {
+    name: `get() injected now() / 0.2.0's < ${MAX_RATIO}`,
     figure: `${vsReleaseInjectedRatio.toFixed(2)}x`,
     ok: vsReleaseInjectedRatio < MAX_RATIO,
   },
@@ -96,10 +103,7 @@ const guards: Guard[] = [
 console.log(
   formatTable(
     ['guard', 'figure', 'ok'],
-    [
-      ...guards.map((guard) => [guard.name, guard.figure, guard.ok ? 'ok' : 'BROKEN']),
-      ['get() / floor (info, not asserted)', `${rawRatio.toFixed(2)}x`, '-'],
-    ],
+    guards.map((guard) => [guard.name, guard.figure, guard.ok ? 'ok' : 'BROKEN']),
   ),
 );
 console.log(`\nbench:guard took ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -16,7 +16,7 @@
 import { createRefreshingProvider, type RefreshingProvider } from '@sluice/core';
 import { do_not_optimize, measure } from 'mitata';
 import { bytesPerOp } from './allocation.js';
-import { CORE_0_1_0, loadCoreRelease } from './baseline-core.js';
+import { CORE_0_2_0, loadCoreRelease } from './baseline-core.js';
 import { median, round } from './stats.js';
 
 /** How long and how often to measure. */
@@ -42,10 +42,10 @@ export type CaseId =
   | 'peek'
   | 'peek-injected-clock'
   | 'date-now'
-  | 'get-0.1.0'
-  | 'get-credential-0.1.0'
-  | 'get-injected-clock-0.1.0'
-  | 'peek-0.1.0';
+  | 'get-0.2.0'
+  | 'get-credential-0.2.0'
+  | 'get-injected-clock-0.2.0'
+  | 'peek-0.2.0';
 
 /** One case's figures. */
 export interface CaseResult {
@@ -172,43 +172,43 @@ async function createFixture(withBaseline: boolean): Promise<Fixture> {
   ];
   const closers = [provider, injected];
   if (withBaseline) {
-    // The same two providers from @sluice/core 0.1.0, rebuilt from git, in this process.
-    const old = await loadCoreRelease(CORE_0_1_0);
+    // The same two providers from @sluice/core 0.2.0, rebuilt from git, in this process.
+    const old = await loadCoreRelease(CORE_0_2_0);
     const oldProvider = await old.createRefreshingProvider({
-      name: 'bench-hot-path-0.1.0',
+      name: 'bench-hot-path-0.2.0',
       mint: () => ({ value: 'token', expiresAt: Date.now() + HOUR_MS }),
     });
     const oldInjected = await old.createRefreshingProvider({
-      name: 'bench-hot-path-injected-clock-0.1.0',
+      name: 'bench-hot-path-injected-clock-0.2.0',
       now: () => fixedNow,
       mint: () => ({ value: 'token', expiresAt: fixedNow + HOUR_MS }),
     });
     closers.push(oldProvider, oldInjected);
     cases.push(
       {
-        id: 'get-0.1.0',
-        label: 'await provider.get() (0.1.0)',
+        id: 'get-0.2.0',
+        label: 'await provider.get() (0.2.0)',
         op: () => oldProvider.get(),
         async: true,
         measureAllocation: true,
       },
       {
-        id: 'get-credential-0.1.0',
-        label: 'await provider.getCredential() (0.1.0)',
+        id: 'get-credential-0.2.0',
+        label: 'await provider.getCredential() (0.2.0)',
         op: () => oldProvider.getCredential(),
         async: true,
         measureAllocation: true,
       },
       {
-        id: 'get-injected-clock-0.1.0',
-        label: 'await provider.get(), injected now() (0.1.0)',
+        id: 'get-injected-clock-0.2.0',
+        label: 'await provider.get(), injected now() (0.2.0)',
         op: () => oldInjected.get(),
         async: true,
         measureAllocation: true,
       },
       {
-        id: 'peek-0.1.0',
-        label: 'provider.peek() (0.1.0)',
+        id: 'peek-0.2.0',
+        label: 'provider.peek() (0.2.0)',
         op: () => do_not_optimize(oldProvider.peek()),
         async: false,
         measureAllocation: true,
@@ -237,30 +237,30 @@ const RATIOS: readonly { label: string; subject: CaseId; baseline: CaseId }[] = 
     subject: 'peek-injected-clock',
     baseline: 'property-read',
   },
-  { label: 'get() 0.1.0 / floor', subject: 'get-0.1.0', baseline: 'await-resolved' },
+  { label: 'get() 0.2.0 / floor', subject: 'get-0.2.0', baseline: 'await-resolved' },
   {
-    label: 'get() injected now() 0.1.0 / floor',
-    subject: 'get-injected-clock-0.1.0',
+    label: 'get() injected now() 0.2.0 / floor',
+    subject: 'get-injected-clock-0.2.0',
     baseline: 'await-resolved',
   },
-  { label: 'get() now / get() 0.1.0', subject: 'get', baseline: 'get-0.1.0' },
+  { label: 'get() now / get() 0.2.0', subject: 'get', baseline: 'get-0.2.0' },
   {
-    label: 'getCredential() now / 0.1.0',
+    label: 'getCredential() now / 0.2.0',
     subject: 'get-credential',
-    baseline: 'get-credential-0.1.0',
+    baseline: 'get-credential-0.2.0',
   },
   {
-    label: 'get() injected now() now / 0.1.0',
+    label: 'get() injected now() now / 0.2.0',
     subject: 'get-injected-clock',
-    baseline: 'get-injected-clock-0.1.0',
+    baseline: 'get-injected-clock-0.2.0',
   },
-  { label: 'peek() now / peek() 0.1.0', subject: 'peek', baseline: 'peek-0.1.0' },
+  { label: 'peek() now / peek() 0.2.0', subject: 'peek', baseline: 'peek-0.2.0' },
 ];
 
 /** Measures the hot path. Rounds alternate the case order to cancel slow drifts. */
 export async function measureHotPath(options: HotPathOptions): Promise<HotPathResult> {
   const withBaseline =
-    options.only === undefined || options.only.some((id) => id.endsWith('-0.1.0'));
+    options.only === undefined || options.only.some((id) => id.endsWith('-0.2.0'));
   const fixture = await createFixture(withBaseline);
   try {
     const selected = fixture.cases.filter(

@@ -24,6 +24,13 @@ export interface MintContext<T> {
   readonly reason: MintReason;
   /** The credential this mint replaces (possibly expired or invalidated), if any. */
   readonly previous?: Credential<T>;
+  /**
+   * The provider's `mintTimeoutMs`, in milliseconds: `signal` aborts this long after the mint
+   * started. A mint that waits on others before it calls the issuer (a fleet coordinator such
+   * as `@sluice/redis`) derives its own waits from it, so it gives up early enough to mint
+   * itself. Absent when the mint is called by something other than a Sluice provider.
+   */
+  readonly mintTimeoutMs?: number;
 }
 
 /**

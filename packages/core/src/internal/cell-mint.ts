@@ -100,7 +100,14 @@ export function startMint<T>(
   const previous = cell.credential ?? cell.previous;
   const mint = cell.mint;
   return cell.flight.start(
-    (signal) => mint(previous === undefined ? { signal, reason } : { signal, reason, previous }),
+    (signal) => {
+      const { mintTimeoutMs } = policy;
+      return mint(
+        previous === undefined
+          ? { signal, reason, mintTimeoutMs }
+          : { signal, reason, previous, mintTimeoutMs },
+      );
+    },
     {
       onSuccess: (raw, waiters) => onMinted(cell, raw, reason, startedAt, waiters),
       onFailure: (error, waiters) => onMintFailed(cell, error, reason, startedAt, waiters),

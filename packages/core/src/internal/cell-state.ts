@@ -15,6 +15,7 @@ import { SingleFlight } from '../single-flight.js';
 import type { BreakerBox } from './breaker-box.js';
 import { CellEvents } from './cell-events.js';
 import { type ClockFaults, clockError, readClock } from './clock.js';
+import { COARSE_MARGIN_MS } from './coarse-clock.js';
 import { RefreshTimer } from './refresh-timer.js';
 
 const NEVER = Number.NEGATIVE_INFINITY;
@@ -38,6 +39,9 @@ export class CellState<T> {
 
   // The hot path reads only these: serve valuePromise while issuedAt <= now < fastUntil.
   fastUntil = NEVER;
+  // The same bound for a shared (possibly lagging) clock reading: COARSE_MARGIN_MS earlier
+  // (internal/coarse-clock.ts), so a shared reading never vouches for an expired credential.
+  coarseUntil = NEVER;
   issuedAt = 0;
   valuePromise: Promise<T> | undefined;
   credentialPromise: Promise<Credential<T>> | undefined;
@@ -99,6 +103,7 @@ export class CellState<T> {
     this.installedReason = reason;
     this.issuedAt = schedule.issuedAt;
     this.fastUntil = Math.min(schedule.dueAt, schedule.expiresAt);
+    this.coarseUntil = Math.min(schedule.dueAt, schedule.expiresAt - COARSE_MARGIN_MS);
     this.valuePromise = Promise.resolve(credential.value);
     this.credentialPromise = Promise.resolve(credential);
   }
@@ -108,6 +113,7 @@ export class CellState<T> {
     this.credential = undefined;
     this.schedule = undefined;
     this.fastUntil = NEVER;
+    this.coarseUntil = NEVER;
     this.valuePromise = undefined;
     this.credentialPromise = undefined;
   }

@@ -42,6 +42,7 @@ import {
   startMint,
 } from './cell-mint.js';
 import { type CellOwner, CellState } from './cell-state.js';
+import { coarseNow } from './coarse-clock.js';
 import { hold, release } from './dispatch.js';
 import { invalidateCell } from './invalidation.js';
 import { buildSnapshot } from './snapshot.js';
@@ -77,7 +78,14 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
   }
 
   get(options?: CallOptions): Promise<T> {
-    return this.getAt(this.#cell.read(), options);
+    const cell = this.#cell;
+    if (cell.policy.now === undefined && (options === undefined || isLiveCall(options))) {
+      // A shared clock reading (internal/coarse-clock.ts) only ever vouches for the window
+      // that ends COARSE_MARGIN_MS before expiry; anything else takes the exact path.
+      const now = coarseNow();
+      if (now < cell.coarseUntil && now >= cell.issuedAt) return cell.valuePromise as Promise<T>;
+    }
+    return this.getAt(cell.read(), options);
   }
 
   /** As {@link get}, with the clock already read (finite) by the caller: a keyed provider. @internal */
@@ -90,7 +98,14 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
   }
 
   getCredential(options?: CallOptions): Promise<Credential<T>> {
-    return this.getCredentialAt(this.#cell.read(), options);
+    const cell = this.#cell;
+    if (cell.policy.now === undefined && (options === undefined || isLiveCall(options))) {
+      const now = coarseNow();
+      if (now < cell.coarseUntil && now >= cell.issuedAt) {
+        return cell.credentialPromise as Promise<Credential<T>>;
+      }
+    }
+    return this.getCredentialAt(cell.read(), options);
   }
 
   /** As {@link getCredential}, with the clock already read by the caller. @internal */

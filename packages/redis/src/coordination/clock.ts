@@ -49,11 +49,37 @@ export function localToStore(localTime: number, localNow: number, storeNow: numb
 
 /**
  * The fleet's due point of a credential minted at `mintedAt` (store clock) that expires at
- * `expiresAt` (store clock): `mintedAt + lifetime * refreshAt`. Never later than `expiresAt`;
- * `Infinity` for a credential that never expires.
+ * `expiresAt` (store clock): the issuer's own due point when the mint gave one
+ * (`issuerDueAt`, the credential's `refreshAfter`), else `mintedAt + lifetime * refreshAt`.
+ * Never earlier than `mintedAt`, never later than `expiresAt`; `Infinity` for a credential
+ * that never expires and names no due point.
  */
-export function fleetDueAt(mintedAt: number, expiresAt: number, refreshAt: number): number {
+export function fleetDueAt(
+  mintedAt: number,
+  expiresAt: number,
+  refreshAt: number,
+  issuerDueAt?: number,
+): number {
+  if (issuerDueAt !== undefined && Number.isFinite(issuerDueAt)) {
+    return Math.round(Math.min(expiresAt, Math.max(mintedAt, issuerDueAt)));
+  }
   if (expiresAt === Number.POSITIVE_INFINITY) return expiresAt;
   const lifetime = Math.max(0, expiresAt - mintedAt);
   return Math.min(expiresAt, Math.round(mintedAt + lifetime * refreshAt));
+}
+
+/**
+ * A stored due point on the instance's clock, rounded LATE (the opposite of an expiry): a
+ * replica never falls due before the store agrees the credential is due, so it never asks
+ * for a refresh the store would answer with the same credential. `undefined` when the due
+ * point is not finite.
+ */
+export function dueToLocal(
+  dueAt: number,
+  pin: ClockPin,
+  monotonicNow: number,
+  localNow: number,
+): number | undefined {
+  if (!Number.isFinite(dueAt)) return undefined;
+  return Math.ceil(storeToLocal(dueAt, storeNowAtLeast(pin, monotonicNow), localNow));
 }

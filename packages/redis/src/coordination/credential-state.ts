@@ -45,6 +45,13 @@ export class CredentialState {
   flushing = false;
   /** The highest generation stamp written or read, so a new one is always larger. */
   generation = 0;
+  /**
+   * A value this instance handed out although the store refused it, with the id of the stored
+   * credential that refused it (one expiring no earlier, which the caller had excluded): a
+   * later refresh of that value skips that stored credential (it is not newer, so it could not
+   * be adopted) instead of spending a round trip reading it.
+   */
+  notNewer: { readonly value: unknown; readonly id: string } | undefined;
 
   /** Remembers that `value` was handed out as the stored credential `id`. */
   remember(value: unknown, id: string): void {

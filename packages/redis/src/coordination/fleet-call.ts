@@ -6,7 +6,8 @@
 
 import { type Credential, raceSignal } from '@sluice/core';
 import { adopt } from './adoption.js';
-import { pollDelayMs } from './backoff.js';
+import { leaseWakeMs, pollDelayMs } from './backoff.js';
+import { callTiming } from './call-timing.js';
 import { StoreUnavailableError } from './errors.js';
 import { honour, relay } from './failure-window.js';
 import { lead, shapeProblem } from './fleet-leader.js';
@@ -20,6 +21,7 @@ const noop = (): void => {};
 export async function runCall<T>(shared: FleetShared, call: Call<T>): Promise<Credential<T>> {
   const { context } = call;
   const config = shared.config;
+  const timing = callTiming(config.leaseMs, config.mintTimeoutMs, context.mintTimeoutMs);
   if (shared.closed) return fallback(shared, call, 'closed');
   if (shared.localNow() === undefined) return fallback(shared, call, 'invalid-clock');
   const state = shared.states.use(call.ref);
@@ -35,9 +37,24 @@ export async function runCall<T>(shared: FleetShared, call: Call<T>): Promise<Cr
   const replaceable = new Set<string>();
   const previous = context.previous;
   const previousId = previous === undefined ? undefined : shared.idOf(state, previous.value);
+  // A proactive refresh (the provider's own due point came) takes the credential it holds
+  // back while the fleet's due point has not come; any other mint wants a different one.
+  let held: string | undefined;
   if (previousId !== undefined) {
-    exclude.add(previousId);
+    if (context.reason === 'proactive') held = previousId;
+    else exclude.add(previousId);
     if (context.reason === 'invalidated') replaceable.add(previousId);
+  }
+  // A refresh of a value handed out although the store refused it skips the stored credential
+  // that refused it: no newer, it could not be adopted (one round trip saved).
+  const notNewer = state.notNewer;
+  if (
+    notNewer !== undefined &&
+    previous !== undefined &&
+    context.reason !== 'invalidated' &&
+    Object.is(notNewer.value, previous.value)
+  ) {
+    exclude.add(notNewer.id);
   }
   const unrecognised =
     previousId === undefined && context.reason === 'invalidated' ? previous : undefined;
@@ -51,7 +68,7 @@ export async function runCall<T>(shared: FleetShared, call: Call<T>): Promise<Cr
     const sentAt = performance.now();
     let answer: LeaseAnswer;
     try {
-      answer = await loadOrLease(shared, call, token, exclude, ignoreFailure);
+      answer = await loadOrLease(shared, call, token, exclude, ignoreFailure, held);
     } catch (error) {
       if (context.signal.aborted) throw context.signal.reason;
       const local = state.failure;
@@ -61,7 +78,7 @@ export async function runCall<T>(shared: FleetShared, call: Call<T>): Promise<Cr
       // reconnect) keeps waiting within its budget: the leader's credential lands in the
       // store once the connection is back (a reconnect wakes it), rather than one more mint.
       if (waitingSince !== undefined && shared.store.connection() !== 'up') {
-        const budgetMs = waitingSince + config.leaseMs + config.mintTimeoutMs - performance.now();
+        const budgetMs = waitingSince + timing.waitMs - performance.now();
         if (budgetMs > 0) {
           const { initialDelayMs, maxDelayMs } = config.poll;
           const delay = pollDelayMs(polls++, initialDelayMs, maxDelayMs, shared.random(), budgetMs);
@@ -75,10 +92,12 @@ export async function runCall<T>(shared: FleetShared, call: Call<T>): Promise<Cr
     const pin = shared.pin(answer.now, sentAt);
     switch (answer.kind) {
       case 'value': {
-        const adopted = await adopt(shared, call, state, answer.record, pin, unrecognised);
+        const record = answer.record;
+        const adopted = await adopt(shared, call, state, record, pin, unrecognised, held);
         if (adopted === undefined) {
-          exclude.add(answer.record.id);
-          replaceable.add(answer.record.id);
+          if (record.id === held) held = undefined;
+          exclude.add(record.id);
+          replaceable.add(record.id);
           continue;
         }
         config.reporter.onAdopted?.({
@@ -107,14 +126,26 @@ export async function runCall<T>(shared: FleetShared, call: Call<T>): Promise<Cr
           shared.releaseQuietly(call.ref, token);
           return fallback(shared, call, 'closed');
         }
-        return lead(shared, call, state, token, pin, answer.storedId, exclude, replaceable);
+        return lead(shared, call, state, token, pin, answer.storedId, exclude, replaceable, timing);
       case 'leased': {
         waitingSince ??= performance.now();
-        const leftMs = waitingSince + config.leaseMs + config.mintTimeoutMs - performance.now();
+        const leftMs = waitingSince + timing.waitMs - performance.now();
         if (leftMs <= 0) return fallback(shared, call, 'wait-exceeded');
         const { initialDelayMs, maxDelayMs } = config.poll;
-        const delay = pollDelayMs(polls++, initialDelayMs, maxDelayMs, shared.random(), leftMs);
-        const by = await shared.waiters.wait(call.ref, delay, context.signal);
+        const poll = pollDelayMs(polls, initialDelayMs, maxDelayMs, shared.random(), leftMs);
+        // Wake just after the lease lapses when that comes before the next poll: a crashed
+        // leader is taken over within its lease's remaining time, and a live leader's renewed
+        // lease costs no more reads than the poll would.
+        const lapse = leaseWakeMs(answer.leaseTtlMs, shared.random());
+        const byLease = lapse !== undefined && lapse < poll;
+        if (!byLease) polls++;
+        const delay = byLease ? lapse : poll;
+        const by = await shared.waiters.wait(
+          call.ref,
+          delay,
+          context.signal,
+          byLease ? 'lease' : 'poll',
+        );
         if (by === 'closed') return fallback(shared, call, 'closed');
         config.reporter.onWoken?.({ ...call.label, by });
         continue;
@@ -123,13 +154,17 @@ export async function runCall<T>(shared: FleetShared, call: Call<T>): Promise<Cr
   }
 }
 
-/** One `loadOrLease`; a lease granted after the caller stopped waiting is released. */
+/**
+ * One `loadOrLease` (`held`: the stored credential a proactive refresh may take back); a lease
+ * granted after the caller stopped waiting is released.
+ */
 export async function loadOrLease<T>(
   shared: FleetShared,
   call: Call<T>,
   token: string,
   exclude: Set<string>,
   ignoreFailure = false,
+  held?: string,
 ): Promise<LeaseAnswer> {
   const { ref, context } = call;
   const config = shared.config;
@@ -148,6 +183,7 @@ export async function loadOrLease<T>(
         exclude: [...exclude],
         maxFailureWindowMs: config.failureBackoff.maxDelayMs,
         ...(ignoreFailure ? { ignoreFailure } : {}),
+        ...(held === undefined ? {} : { held }),
       });
       // A lease granted once close() has begun is released at once; close() waits for it.
       shared.track(

@@ -4,12 +4,16 @@
  * its result (or its failure). Each call of a wrapped mint:
  *
  * 1. `loadOrLease` (one atomic store operation): adopt a stored credential that is not
- *    excluded, expired or due; honour a running failure window; wait for another's lease; or
- *    take the lease.
- * 2. Leader: mint (renewing the lease meanwhile), then compare-and-set store, release, notify;
- *    or, on failure, record the failure window, release, notify.
- * 3. Follower: wait for the notification, with a jittered poll as backstop, bounded by
- *    `leaseMs + mintTimeoutMs`; then read again (and take the lease if it vanished).
+ *    excluded, expired or due (a proactive refresh takes back the one it holds while the
+ *    fleet's due point has not come); honour a running failure window; wait for another's
+ *    lease; or take the lease. Every credential handed out carries the fleet's due point as
+ *    its `refreshAfter`.
+ * 2. Leader: mint (renewing the lease meanwhile, until the provider aborts the mint), then
+ *    compare-and-set store, release, notify; or, on failure, record the failure window,
+ *    release, notify.
+ * 3. Follower: wait for the notification, with a jittered poll as backstop and a wake just
+ *    after the lease lapses, bounded by half the provider's `mintTimeoutMs` (or `leaseMs +
+ *    mintTimeoutMs` when set); then read again (and take the lease if it lapsed).
  * 4. Whenever the store is away, slow or refusing: mint locally (the provider's own policy),
  *    report it, and offer the credential to the store once it is back.
  */

@@ -4,8 +4,9 @@
  */
 
 import { type Credential, errorCode } from '@sluice/core';
-import { adopt } from './adoption.js';
-import { type ClockPin, storeNowAtLeast } from './clock.js';
+import { adopt, withFleetDue } from './adoption.js';
+import type { CallTiming } from './call-timing.js';
+import { type ClockPin, dueToLocal, storeNowAtLeast } from './clock.js';
 import type { Codec } from './codec.js';
 import type { CredentialState } from './credential-state.js';
 import { type SerializedMintError, serializeMintError } from './errors.js';
@@ -26,10 +27,11 @@ export async function lead<T>(
   seenId: string | undefined,
   exclude: Set<string>,
   replaceable: Set<string>,
+  timing: CallTiming,
 ): Promise<Credential<T>> {
   const { context, ref } = call;
   // Held (so close() releases it) before any hook runs: a hook may call close().
-  const lease = holdLease(shared, call, token);
+  const lease = holdLease(shared, call, token, timing.renewForMs);
   shared.config.reporter.onLeased?.({ ...call.label, reason: context.reason });
   if (shared.closed) {
     lease.stop();
@@ -85,6 +87,7 @@ export async function storeMinted<T>(
     localNow,
     localNow,
     storeNow,
+    minted.refreshAfter,
   );
   if (record === undefined) {
     shared.releaseQuietly(ref, token);
@@ -107,13 +110,18 @@ export async function storeMinted<T>(
   if (answer.outcome === 'stored') {
     shared.remember(state, minted.value, record.id);
     state.failure = undefined;
-    return minted;
+    // Every replica falls due at the fleet's due point, the leader included.
+    const due = record.dueAt < record.expiresAt ? record.dueAt : Number.NaN;
+    const now = shared.localNow() ?? localNow;
+    return withFleetDue(minted, dueToLocal(due, pinned, performance.now(), now));
   }
   const current = answer.current;
   if (current !== undefined && !exclude.has(current.id) && !replaceable.has(current.id)) {
     const adopted = await adopt(shared, call, state, current, pinned, undefined);
     if (adopted !== undefined) return adopted;
   }
+  // Handed out although refused: its next refresh need not read `current` again.
+  if (current !== undefined) state.notNewer = { value: minted.value, id: current.id };
   return minted;
 }
 

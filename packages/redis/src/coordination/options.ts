@@ -69,17 +69,22 @@ export interface CoordinationOptions {
   /**
    * How long a lease lives unless renewed, in milliseconds of the store's clock. The leader
    * renews it every third of this while its mint runs; a crashed leader's lease lapses within
-   * it, and a waiting instance then takes over. Must be at least `commandTimeoutMs`
-   * (refused otherwise: `SLUICE_INVALID_OPTION` naming both).
+   * it, and a waiting instance takes over as soon as it does (it wakes when the lease's
+   * remaining time, which the store answers with, runs out). Must be at least
+   * `commandTimeoutMs` (refused otherwise: `SLUICE_INVALID_OPTION` naming both).
    * @default 5000
    */
   leaseMs?: number;
   /**
-   * The longest a leader's mint is expected to run, in milliseconds. The leader stops
-   * renewing its lease after it; a follower that has waited `leaseMs + mintTimeoutMs` for a
-   * lease mints locally. Keep `leaseMs + mintTimeoutMs` plus one mint under the providers'
-   * own `mintTimeoutMs` (core's default: 30000).
-   * @default 15000
+   * The longest a leader's mint is expected to run, in milliseconds: the leader stops
+   * renewing its lease after it, and a follower that has waited `leaseMs + mintTimeoutMs`
+   * for a lease mints locally. Leave it unset: it is then derived from each provider's own
+   * `mintTimeoutMs` (the leader renews until its provider aborts the mint, a follower mints
+   * locally after half of its provider's timeout). When set, `leaseMs + mintTimeoutMs` must
+   * leave at least a third of the provider's `mintTimeoutMs` for a local mint; a wrapped mint
+   * called by a provider with less rejects with `InvalidOptionError` naming both values (an
+   * eager provider's construction rejects with it).
+   * @default derived from the provider's `mintTimeoutMs`
    */
   mintTimeoutMs?: number;
   /**
@@ -96,9 +101,15 @@ export interface CoordinationOptions {
    */
   connectTimeoutMs?: number;
   /**
-   * Fraction of a stored credential's lifetime after which no instance adopts it for a new
-   * mint: the fleet's due point. Match the providers' `refreshAt`.
-   * @default 0.8
+   * The fleet's due point: the fraction of a stored credential's lifetime after which no
+   * instance adopts it for a new mint, and the one instance that finds it due refreshes it for
+   * everyone. It travels with the credential as its `refreshAfter`, so every replica's
+   * provider falls due then (its own jitter only delays it a little), whatever the providers'
+   * own `refreshAt`: that one applies only to credentials a replica mints locally while the
+   * store is away. A credential whose mint gave its own `refreshAfter` (the issuer's due point)
+   * keeps that one instead. The jitter that spreads a lone provider is not needed in a fleet,
+   * which mints once per lifetime, so the default refreshes late.
+   * @default 0.95
    */
   refreshAt?: number;
   /** The follower's poll backstop. @default { initialDelayMs: 200, maxDelayMs: 2000 } */
@@ -150,7 +161,8 @@ export interface CoordinationOptions {
 export interface ResolvedCoordination {
   readonly namespace: string;
   readonly leaseMs: number;
-  readonly mintTimeoutMs: number;
+  /** `undefined`: derived from each provider's `mintTimeoutMs`. */
+  readonly mintTimeoutMs: number | undefined;
   readonly commandTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly refreshAt: number;
@@ -167,6 +179,8 @@ export interface ResolvedCoordination {
 }
 
 const MAX_DELAY_MS = 2_147_483_647;
+/** The fleet's due point by default, as a fraction of the lifetime. */
+export const DEFAULT_FLEET_REFRESH_AT = 0.95;
 
 /**
  * The keys of {@link CoordinationOptions}: a coordinator refuses any other
@@ -239,7 +253,7 @@ export function resolveCoordination(
     60_000,
     failureInitial,
   );
-  const refreshAt = options.refreshAt ?? 0.8;
+  const refreshAt = options.refreshAt ?? DEFAULT_FLEET_REFRESH_AT;
   if (typeof refreshAt !== 'number' || !(refreshAt > 0 && refreshAt <= 1)) {
     throw new InvalidOptionError('refreshAt', 'a number in (0, 1]', refreshAt);
   }
@@ -264,7 +278,10 @@ export function resolveCoordination(
   return Object.freeze({
     namespace,
     leaseMs,
-    mintTimeoutMs: integer(options.mintTimeoutMs, 'mintTimeoutMs', 15_000, 1),
+    mintTimeoutMs:
+      options.mintTimeoutMs === undefined
+        ? undefined
+        : integer(options.mintTimeoutMs, 'mintTimeoutMs', 0, 1),
     commandTimeoutMs,
     connectTimeoutMs: integer(options.connectTimeoutMs, 'connectTimeoutMs', 2_000, 0),
     refreshAt,

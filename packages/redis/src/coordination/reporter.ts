@@ -62,7 +62,7 @@ export interface FailureRecordedEvent extends FleetEventBase {
 export type FallbackReason =
   /** The store is unreachable, failing, timing out, or its breaker is open. */
   | 'store-unavailable'
-  /** Another instance's lease outlived `leaseMs + mintTimeoutMs` of waiting. */
+  /** Another instance's lease outlived the follower's wait (half the provider's `mintTimeoutMs`, or `leaseMs + mintTimeoutMs`). */
   | 'wait-exceeded'
   /** The coordinator was closed. */
   | 'closed'
@@ -98,8 +98,11 @@ export interface DecryptFailedEvent extends FleetEventBase {
 
 /** A waiting follower woke up to re-read the store. */
 export interface WokenEvent extends FleetEventBase {
-  /** `notification` (pub/sub), `poll` (the backstop timer) or `resync` (after a reconnect). */
-  readonly by: 'notification' | 'poll' | 'resync';
+  /**
+   * `notification` (pub/sub), `poll` (the backstop timer), `resync` (after a reconnect) or
+   * `lease` (the lease it waited on lapsed: its holder stopped renewing it, or crashed).
+   */
+  readonly by: 'notification' | 'poll' | 'resync' | 'lease';
 }
 
 /** A leader's lease was found held by someone else (or gone) while it was still minting. */

@@ -13,7 +13,8 @@ import { type Call, type FleetShared, randomId } from './fleet-shared.js';
 import type { StoredRecord } from './store.js';
 
 /**
- * Seals a value into a record: expiry and due point on the store's clock, a fresh id and
+ * Seals a value into a record: expiry and due point on the store's clock (the issuer's own
+ * `localRefreshAfter` when the mint gave one, else `refreshAt` of the lifetime), a fresh id and
  * generation, the codec's output (encrypted when a keyring is set). `undefined` when the
  * codec cannot store it faithfully: `encode` throws or does not return a string, or the round
  * trip `decode(encode(value))` is `undefined` or encodes differently (a {@link CodecError},
@@ -29,15 +30,20 @@ export async function sealRecord(
   localMintedAt: number,
   localNow: number,
   storeNow: number,
+  localRefreshAfter?: number,
 ): Promise<StoredRecord | undefined> {
   const expiresAt = Math.round(localToStore(localExpiresAt, localNow, storeNow));
   const mintedAt = Math.round(localToStore(localMintedAt, localNow, storeNow));
+  const issuerDueAt =
+    localRefreshAfter === undefined
+      ? undefined
+      : localToStore(localRefreshAfter, localNow, storeNow);
   const generation = Math.max(state.generation + 1, Math.round(storeNow * 1000));
   state.generation = generation;
   const base = {
     id: randomId(),
     expiresAt,
-    dueAt: fleetDueAt(mintedAt, expiresAt, shared.config.refreshAt),
+    dueAt: fleetDueAt(mintedAt, expiresAt, shared.config.refreshAt, issuerDueAt),
     generation: String(generation),
   };
   let text: string;

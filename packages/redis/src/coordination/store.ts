@@ -56,6 +56,13 @@ export interface LeaseRequest {
    * @default false
    */
   readonly ignoreFailure?: boolean;
+  /**
+   * The id of the stored credential the caller holds and refreshes because its own due point
+   * came: answered as `value` again while the fleet's due point (`dueAt`) has not come, and
+   * treated as excluded once it has (the caller then takes the lease, or waits for the one
+   * who holds it). Absent when the caller holds nothing it could take back.
+   */
+  readonly held?: string;
 }
 
 /** A shared failure as the store holds it. */

@@ -8,7 +8,7 @@
 import type { TimerSet } from './timer-set.js';
 
 /** How a wait ended (an abort rejects instead). */
-export type WakeReason = 'notification' | 'poll' | 'resync' | 'closed';
+export type WakeReason = 'notification' | 'poll' | 'lease' | 'resync' | 'closed';
 
 type Waker = (reason: WakeReason) => void;
 
@@ -29,8 +29,16 @@ export class Waiters {
     return total;
   }
 
-  /** Waits for a change of `ref` or `pollMs` milliseconds, whichever comes first. */
-  wait(ref: string, pollMs: number, signal: AbortSignal): Promise<WakeReason> {
+  /**
+   * Waits for a change of `ref` or `pollMs` milliseconds, whichever comes first; the timer
+   * wakes with `timerReason` (`poll`, or `lease` when it was set for the lease's lapse).
+   */
+  wait(
+    ref: string,
+    pollMs: number,
+    signal: AbortSignal,
+    timerReason: 'poll' | 'lease' = 'poll',
+  ): Promise<WakeReason> {
     if (this.#closed) return Promise.resolve('closed');
     if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise<WakeReason>((resolve, reject) => {
@@ -54,7 +62,7 @@ export class Waiters {
         end();
         reject(signal.reason);
       };
-      const timer = this.#timers.start(() => waker('poll'), pollMs);
+      const timer = this.#timers.start(() => waker(timerReason), pollMs);
       signal.addEventListener('abort', onAbort, { once: true });
       wakers.add(waker);
     });

@@ -165,6 +165,7 @@ class RedisStore implements CoordinationStore {
         request.instanceId,
         request.maxFailureWindowMs,
         request.ignoreFailure === true ? '1' : '0',
+        request.held ?? '',
         ...request.exclude,
       ]),
     );

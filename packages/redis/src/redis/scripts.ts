@@ -39,11 +39,12 @@ end
 
 /**
  * load-or-lease. ARGV: token, leaseMs, instanceId, maxFailureWindowMs, ignoreFailure ('1' to
- * skip the failure record), excluded ids... A stored credential that is past its due point but
- * still valid is answered instead of a failure window or another's lease (never instead of
- * taking a free lease). A failure window ending later than `now + maxFailureWindowMs` (or
- * never) is capped there, in the record too; a lease without a TTL is treated as expired
- * (Sluice always sets one) and replaced.
+ * skip the failure record), held id ('' for none), excluded ids... A stored credential that
+ * is past its due point but still valid is answered instead of a failure window or another's
+ * lease (never instead of taking a free lease). The held id (the credential the caller
+ * refreshes) is answered while it is not due, and excluded once it is. A failure window
+ * ending later than `now + maxFailureWindowMs` (or never) is capped there, in the record too;
+ * a lease without a TTL is treated as expired (Sluice always sets one) and replaced.
  * Returns {'value', now, id, exp, due, gen, kid, val} | {'failed', now, retryAt, failures,
  * kid, err} | {'leased', now, pttl} | {'lease', now, storedId}.
  */
@@ -52,11 +53,13 @@ local c = redis.call('HMGET', KEYS[1], 'id', 'exp', 'due', 'gen', 'kid', 'val')
 local usable = false
 if c[1] then
   local excluded = false
-  for i = 6, #ARGV do
+  for i = 7, #ARGV do
     if ARGV[i] == c[1] then excluded = true end
   end
+  local fresh = now < upto(c[3])
+  if c[1] == ARGV[6] and not fresh then excluded = true end
   usable = not excluded and now < upto(c[2])
-  if usable and now < upto(c[3]) then
+  if usable and fresh then
     return {'value', nowS, c[1], c[2], c[3], c[4] or '0', c[5] or '', c[6] or ''}
   end
 end

@@ -3,7 +3,7 @@
  * contract as Redis, with operations the test can hold or fail).
  */
 
-import type { Credential, MintContext } from '@sluice/core';
+import { type Credential, createRefreshingProvider, type MintContext } from '@sluice/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   deferred,
@@ -15,6 +15,7 @@ import {
 import { createFleetCoordinator, type FleetCoordinator } from '../../src/index.js';
 import { recordingReporter } from '../support/fleet.js';
 import { MemoryStore } from '../support/memory-store.js';
+import { mulberry32 } from '../support/prng.js';
 
 let clock: TestClock;
 let store: MemoryStore;
@@ -33,11 +34,13 @@ function context(reason: MintContext<string>['reason'] = 'initial', signal?: Abo
   return { signal: signal ?? new AbortController().signal, reason } as MintContext<string>;
 }
 
-function setup(
-  options: Parameters<typeof createFleetCoordinator>[0] extends infer O ? Partial<O> : never = {},
-) {
+type SetupOptions = Parameters<typeof createFleetCoordinator>[0] extends infer O
+  ? { [K in keyof O]?: O[K] | undefined }
+  : never;
+
+function setup(options: SetupOptions = {}) {
   const events = recordingReporter();
-  coordinator = createFleetCoordinator({
+  coordinator = createFleetCoordinator(<Parameters<typeof createFleetCoordinator>[0]>{
     store,
     reporter: events.reporter,
     leaseMs: 900,
@@ -286,6 +289,7 @@ describe('the protocol under fake timers', () => {
       previous: expired,
     });
     expect(adopted.value).toBe('still-valid');
+    expect(adopted.refreshAfter).toBeUndefined(); // its due point passed: the provider's policy decides
     expect(events.count('relayed')).toBe(0);
   });
 
@@ -303,5 +307,248 @@ describe('the protocol under fake timers', () => {
     expect(left).toBeLessThanOrEqual(60_000);
     expect(left).toBeGreaterThan(59_000);
     await ahead.close();
+  });
+});
+
+describe("the fleet's due point travels with the credential (refreshAfter)", () => {
+  /** A context for a refresh of `previous`. */
+  const refresh = (
+    previous: Credential<string>,
+    reason: MintContext<string>['reason'] = 'proactive',
+  ): MintContext<string> => ({ signal: new AbortController().signal, reason, previous });
+
+  it("the leader and every adopter get the fleet's due point as refreshAfter, never before the store's", async () => {
+    const { coordinator: leaderSide } = setup();
+    const other = createFleetCoordinator({ store, commandTimeoutMs: 100 });
+    const mintedAt = Date.now();
+    const leader = await leaderSide.wrap<string>('api', () => token('tok-1', 60_000))(context());
+    clock.tick(10_000);
+    const adopter = await other.wrap<string>('api', () => token('never'))(context());
+    const storedDue = store.records.get('api')?.dueAt as number;
+    expect(storedDue).toBe(mintedAt + 57_000); // 0.95 of the lifetime: the default
+    expect(leader).toMatchObject({ value: 'tok-1', refreshAfter: storedDue });
+    expect(adopter).toMatchObject({ value: 'tok-1', refreshAfter: storedDue });
+    await other.close();
+  });
+
+  it("a replica asked at 50 % of the lifetime adopts the fleet's token instead of minting", async () => {
+    const { coordinator: leaderSide, events } = setup();
+    const replica = createFleetCoordinator({ store, commandTimeoutMs: 100 });
+    let mints = 0;
+    const mint = () => token(`tok-${++mints}`, 60_000);
+    const first = await leaderSide.wrap<string>('api', mint)(context());
+    const held = await replica.wrap<string>('api', mint)(context());
+    clock.tick(30_000); // the replica's own (jittered, or fallback) due point says refresh
+    const again = await replica.wrap<string>('api', mint)(refresh(held));
+    expect(again).toEqual(held); // same value, expiry and due point: nothing minted
+    const leaderAgain = await leaderSide.wrap<string>('api', mint)(refresh(first));
+    expect(leaderAgain.value).toBe('tok-1');
+    expect(mints).toBe(1);
+    expect(events.count('leased')).toBe(1);
+    await replica.close();
+  });
+
+  it("once the fleet's due point has come, a proactive refresh mints (it never takes back a due token)", async () => {
+    const { coordinator } = setup();
+    let mints = 0;
+    const mint = () => token(`tok-${++mints}`, 60_000);
+    const held = await coordinator.wrap<string>('api', mint)(context());
+    clock.tick(57_000);
+    const next = await coordinator.wrap<string>('api', mint)(refresh(held));
+    expect(next.value).toBe('tok-2');
+    expect(mints).toBe(2);
+  });
+
+  it('a replica due while another holds the lease waits for its token instead of taking back its own due one', async () => {
+    const { coordinator: leaderSide } = setup();
+    const replica = createFleetCoordinator({ store, commandTimeoutMs: 100 });
+    const gate = deferred<Credential<string>>();
+    let mints = 0;
+    const first = await leaderSide.wrap<string>('api', () => token(`tok-${++mints}`, 60_000))(
+      context(),
+    );
+    const held = await replica.wrap<string>('api', () => token('never'))(context());
+    clock.tick(58_000);
+    const leading = leaderSide.wrap<string>('api', () => gate.promise)(refresh(first));
+    await clock.tickAsync(0);
+    const waiting = replica.wrap<string>('api', () => token('never'))(refresh(held));
+    await clock.tickAsync(0);
+    expect(replica.snapshot().waiting).toBe(1);
+    gate.resolve(token('tok-2', 60_000));
+    expect((await leading).value).toBe('tok-2');
+    expect((await waiting).value).toBe('tok-2');
+    expect(mints).toBe(1);
+    await replica.close();
+  });
+
+  it("the issuer's own refreshAfter is the fleet's due point", async () => {
+    const { coordinator } = setup();
+    const other = createFleetCoordinator({ store, commandTimeoutMs: 100 });
+    const issuerDue = Date.now() + 30_000;
+    const leader = await coordinator.wrap<string>('api', () => ({
+      ...token('tok-1', 60_000),
+      refreshAfter: issuerDue,
+    }))(context());
+    expect(store.records.get('api')?.dueAt).toBe(issuerDue);
+    expect(leader.refreshAfter).toBe(issuerDue);
+    const adopted = await other.wrap<string>('api', () => token('never'))(context());
+    expect(adopted.refreshAfter).toBe(issuerDue);
+    await other.close();
+  });
+
+  it("the coordinator's refreshAt sets the fleet's due point, whatever the providers' own", async () => {
+    const { coordinator } = setup({ refreshAt: 0.5 });
+    const leader = await coordinator.wrap<string>('api', () => token('tok-1', 60_000))(context());
+    expect(leader.refreshAfter).toBe(Date.now() + 30_000);
+  });
+});
+
+describe('waits derived from the provider, and takeover bounded by the lease', () => {
+  const withTimeout = (mintTimeoutMs: number, signal?: AbortSignal): MintContext<string> => ({
+    signal: signal ?? new AbortController().signal,
+    reason: 'initial',
+    mintTimeoutMs,
+  });
+
+  it("with no coordinator mintTimeoutMs, a follower mints locally after half its provider's mintTimeoutMs", async () => {
+    const { coordinator, events } = setup({ mintTimeoutMs: undefined });
+    store.leases.set('api', { token: 'someone-else', until: Date.now() + 1_000_000 });
+    const minted = settle(coordinator.wrap<string>('api', () => token('mine'))(withTimeout(5_000)));
+    await clock.tickAsync(2_499);
+    expect(events.count('fallback')).toBe(0);
+    await clock.tickAsync(1);
+    expect(await minted).toMatchObject({ ok: true, value: { value: 'mine' } });
+    expect(events.of('fallback')).toEqual([{ name: 'api', reason: 'wait-exceeded' }]);
+  });
+
+  it('coordinator refuses a mintTimeoutMs that leaves the provider no room, naming both values', async () => {
+    const { coordinator } = setup({ leaseMs: 5_000, mintTimeoutMs: 15_000 });
+    let mints = 0;
+    const wrapped = coordinator.wrap<string>('api', () => token(`t${++mints}`));
+    const refused = settle(wrapped(withTimeout(5_000)));
+    expect(await refused).toMatchObject({
+      ok: false,
+      error: { code: 'SLUICE_INVALID_OPTION', option: 'mintTimeoutMs' },
+    });
+    const { error } = (await refused) as { error: Error };
+    expect(error.message).toContain('5000 + 15000 = 20000 ms');
+    expect(error.message).toContain("the provider's mintTimeoutMs (5000 ms)");
+    expect(mints).toBe(0);
+    expect(store.calls).toEqual([]); // refused before anything reached the store
+    // A provider with room is served as before.
+    expect(await wrapped(withTimeout(30_000))).toMatchObject({ value: 't1' });
+  });
+
+  it("an eager provider's construction rejects when the coordinator's mintTimeoutMs leaves it no room, naming both values", async () => {
+    const { coordinator } = setup({ leaseMs: 5_000, mintTimeoutMs: 15_000 });
+    const creating = createRefreshingProvider<string>({
+      mint: coordinator.wrap<string>('api', () => token('never')),
+      mintTimeoutMs: 5_000,
+    });
+    await expect(creating).rejects.toMatchObject({
+      code: 'SLUICE_INVALID_OPTION',
+      option: 'mintTimeoutMs',
+      message: expect.stringContaining("provider's mintTimeoutMs (5000 ms)"),
+    });
+  });
+
+  it('the leader stops renewing its lease once its provider aborts the mint, so a follower can take over', async () => {
+    const { coordinator } = setup({ mintTimeoutMs: undefined });
+    const controller = new AbortController();
+    const gate = deferred<Credential<string>>();
+    const leading = settle(
+      coordinator.wrap<string>('api', () => gate.promise)(withTimeout(60_000, controller.signal)),
+    );
+    await clock.tickAsync(600);
+    const renewals = store.calls.filter((c) => c === 'renew').length;
+    expect(renewals).toBe(2);
+    controller.abort(new Error('provider timed out'));
+    await clock.tickAsync(3_000);
+    expect(store.calls.filter((c) => c === 'renew').length).toBe(renewals);
+    expect(store.holder('api')).toBeUndefined();
+    gate.reject(new Error('aborted'));
+    await leading;
+  });
+
+  it("a waiter takes over within the lease's remaining TTL, not on its poll", async () => {
+    const { coordinator, events } = setup({ poll: { initialDelayMs: 60_000, maxDelayMs: 60_000 } });
+    store.leases.set('api', { token: 'crashed-leader', until: Date.now() + 1_000 });
+    let mints = 0;
+    const following = coordinator.wrap<string>('api', () => token(`t${++mints}`))(context());
+    await clock.tickAsync(0);
+    await clock.tickAsync(1_000); // the lease lapses; nobody publishes anything
+    expect(mints).toBe(0);
+    await clock.tickAsync(12); // 2 ms after the lapse + at most 10 ms of spread
+    expect(mints).toBe(1);
+    expect(await following).toMatchObject({ value: 't1' });
+    expect(events.of('woken')).toEqual([{ name: 'api', by: 'lease' }]);
+    expect(events.count('leased')).toBe(1);
+  });
+
+  it('a waiter on a live leader that renews its lease reads no more often than its poll (defaults: 5 s lease, 2 s poll cap)', async () => {
+    const { coordinator: follower, events } = setup({
+      leaseMs: 5_000,
+      mintTimeoutMs: undefined,
+      poll: { initialDelayMs: 200, maxDelayMs: 2_000 },
+    });
+    const leaderSide = createFleetCoordinator({ store, commandTimeoutMs: 100 });
+    const gate = deferred<Credential<string>>();
+    const leading = leaderSide.wrap<string>('api', () => gate.promise)(withTimeout(30_000));
+    await clock.tickAsync(0);
+    const following = follower.wrap<string>('api', () => token('never'))(withTimeout(30_000));
+    await clock.tickAsync(12_000); // a slow mint
+    const wakes = events.of('woken').map((event) => (event as { by: string }).by);
+    expect(wakes.length).toBeGreaterThan(0);
+    expect(new Set(wakes)).toEqual(new Set(['poll']));
+    gate.resolve(token('slow'));
+    expect((await following).value).toBe('slow');
+    await leading;
+    await leaderSide.close();
+  });
+});
+
+describe('the mint path makes no extra round trip', () => {
+  it('a refresh of a token the store refused (the stored one expires no earlier) goes straight to the lease: one loadOrLease, not two', async () => {
+    const { coordinator } = setup();
+    const expiresAt = Date.now() + 60_000; // second-granular expiries: equal within a second
+    let serial = 0;
+    const wrapped = coordinator.wrap<string>('api', () => ({ value: `t${++serial}`, expiresAt }));
+    const signal = new AbortController().signal;
+    const first = await wrapped({ signal, reason: 'initial' });
+    const second = await wrapped({ signal, reason: 'forced', previous: first });
+    expect(second.value).toBe('t2'); // refused (same expiry), handed out all the same
+    store.calls.length = 0;
+    const third = await wrapped({ signal, reason: 'forced', previous: second });
+    expect(third.value).toBe('t3');
+    expect(store.calls.filter((call) => call === 'loadOrLease')).toHaveLength(1);
+  });
+});
+
+describe('a fleet that needs no tuning', () => {
+  it("core's default policy and no coordinator timing options: 20 providers make at most 1.1 mints per lifetime", async () => {
+    const lifetimeMs = 10 * 60_000;
+    let mints = 0;
+    const mint = () => token(`tok-${++mints}`, lifetimeMs);
+    const coordinators = Array.from({ length: 20 }, () => createFleetCoordinator({ store }));
+    const providers = await Promise.all(
+      coordinators.map((fleet, i) =>
+        createRefreshingProvider<string>({
+          name: 'api',
+          mint: fleet.wrap<string>('api', mint),
+          random: mulberry32(i + 1), // core's defaults otherwise: refreshAt 0.8, jitter 0.1
+        }),
+      ),
+    );
+    expect(mints).toBe(1);
+    const lifetimes = 10;
+    for (let second = 0; second < (lifetimes * lifetimeMs) / 1_000; second++) {
+      await clock.tickAsync(1_000);
+      await Promise.all(providers.map((provider) => provider.get()));
+    }
+    // The fleet refreshes at its due point (0.95 of the lifetime): 10 / 0.95 = 10.5 mints.
+    expect(mints - 1).toBeLessThanOrEqual(1.1 * lifetimes);
+    expect(mints - 1).toBeGreaterThanOrEqual(lifetimes);
+    for (const provider of providers) provider.close();
+    await Promise.all(coordinators.map((fleet) => fleet.close()));
   });
 });

@@ -6,15 +6,15 @@ import { MemoryStore } from '../support/memory-store.js';
 const id = () => 'generated';
 
 describe('coordination options', () => {
-  it('documents its defaults: lease 5 s, mint timeout 15 s, command timeout 250 ms, refreshAt 0.8, ...', () => {
+  it('documents its defaults: lease 5 s, mint timeout derived from the provider, command timeout 250 ms, fleet due point 0.95, ...', () => {
     const resolved = resolveCoordination({}, 'sluice:', id);
     expect(resolved).toMatchObject({
       namespace: 'sluice:',
       leaseMs: 5_000,
-      mintTimeoutMs: 15_000,
+      mintTimeoutMs: undefined,
       commandTimeoutMs: 250,
       connectTimeoutMs: 2_000,
-      refreshAt: 0.8,
+      refreshAt: 0.95,
       poll: { initialDelayMs: 200, maxDelayMs: 2_000 },
       failureBackoff: { initialDelayMs: 1_000, maxDelayMs: 60_000 },
       storeBreaker: { failureThreshold: 3, cooldownMs: 5_000 },

@@ -3,8 +3,11 @@
  * 1 extra mint, and everyone served within lease + mint time.
  */
 
+import type { MintContext } from '@sluice/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisCoordinator } from '../../src/index.js';
 import { type ChildInstance, forkInstance } from '../support/child-instance.js';
+import { recordingReporter, until } from '../support/fleet.js';
 import { type RedisServer, redisAvailable, startRedisServer } from '../support/redis-server.js';
 
 let server: RedisServer;
@@ -64,4 +67,50 @@ describe.skipIf(!redisAvailable())('the lease holder crashes', () => {
     // lease lapse + one poll at most (+20 % jitter) + the mint, plus IPC and scheduling slack
     expect(lastMs).toBeLessThan(leaseMs + pollMaxMs * 1.2 + mintMs + 750);
   }, 60_000);
+
+  it("a waiter takes over within the lease's remaining TTL: woken by the lapse, not by its poll or a message", async () => {
+    const leaderClient = server.client();
+    const followerClient = server.client();
+    const admin = server.client();
+    const events = recordingReporter();
+    const keyPrefix = 'ttl:';
+    const leader = createRedisCoordinator({ redis: leaderClient, keyPrefix, leaseMs: 600 });
+    const follower = createRedisCoordinator({
+      redis: followerClient,
+      keyPrefix,
+      leaseMs: 600,
+      // Only the lease's lapse can wake this follower in time: no poll for a minute, and a
+      // crashed leader publishes nothing.
+      poll: { initialDelayMs: 60_000, maxDelayMs: 60_000 },
+      reporter: events.reporter,
+    });
+    const aborted = new AbortController();
+    const context = (signal: AbortSignal): MintContext<string> => ({ signal, reason: 'initial' });
+    try {
+      let leading = false;
+      void leader.wrap<string>('api', () => {
+        leading = true;
+        return new Promise(() => {}); // never answers: the process "dies" mid-mint
+      })(context(aborted.signal));
+      await until(() => leading, 5_000, 'the leader to take the lease');
+      let minted = 0;
+      const following = follower.wrap<string>('api', () => {
+        minted++;
+        return { value: 'taken-over', expiresAt: Date.now() + 60_000 };
+      })(context(new AbortController().signal));
+      await until(() => follower.snapshot().waiting === 1, 5_000, 'the follower to wait');
+      leaderClient.disconnect(); // the crash, as Redis sees it: renewals stop
+      const lease = (await admin.keys(`${keyPrefix}*`)).find((key) => key.includes('lease'));
+      expect(lease).toBeDefined();
+      expect(await following).toMatchObject({ value: 'taken-over' });
+      expect(minted).toBe(1);
+      expect(events.of('woken')).toEqual([{ name: 'api', by: 'lease' }]);
+      expect(events.count('leased')).toBe(1);
+    } finally {
+      aborted.abort(new Error('test over'));
+      await Promise.all([leader.close(), follower.close()]);
+      admin.disconnect();
+      followerClient.disconnect();
+    }
+  }, 30_000);
 });

@@ -26,6 +26,9 @@ describe.skipIf(!redisAvailable())('pub/sub connections killed while followers w
     const maxDelayMs = 400;
     instances = await createFleet(server, 10, {
       issuer,
+      // The provider's timeout must leave room after the follower's 40 s wait (the coordinator
+      // refuses a wait that would outlast two thirds of it).
+      provider: { mintTimeoutMs: 90_000 },
       coordinator: {
         // A stranded follower would wait leaseMs + mintTimeoutMs = 40 s before minting itself.
         leaseMs: 20_000,

@@ -102,7 +102,8 @@ export class MemoryStore implements CoordinationStore {
     return this.#op('loadOrLease', () => {
       const now = this.#now();
       const record = this.#record(ref);
-      const usable = record !== undefined && !request.exclude.includes(record.id);
+      const heldAndDue = record !== undefined && record.id === request.held && now >= record.dueAt;
+      const usable = record !== undefined && !request.exclude.includes(record.id) && !heldAndDue;
       if (usable && now < record.dueAt) return { kind: 'value', now, record };
       const failure = request.ignoreFailure === true ? undefined : this.#failure(ref);
       if (failure !== undefined && !(failure.retryAt <= now + request.maxFailureWindowMs)) {

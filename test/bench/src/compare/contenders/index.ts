@@ -9,10 +9,12 @@ import { lruCache } from './lru-cache.js';
 import { pMemoizeExpiryMap } from './p-memoize.js';
 import { sharedPromise } from './shared-promise.js';
 import { sluice } from './sluice.js';
+import { sluice020 } from './sluice-0-2-0.js';
 import { smithyMemoize } from './smithy-memoize.js';
 
 export const CONTENDERS: readonly ContenderAdapter[] = [
   sluice,
+  sluice020,
   smithyMemoize,
   lruCache,
   pMemoizeExpiryMap,
