@@ -84,14 +84,18 @@ export interface TokenExchangeMintOptions extends TokenEndpointOptions {
 }
 
 /** The keys of {@link TokenExchangeMintOptions} besides the shared ones. */
-const TOKEN_EXCHANGE_KEYS: readonly string[] = Object.freeze([
-  'subjectToken',
-  'subjectTokenType',
-  'actorToken',
-  'actorTokenType',
-  'requestedTokenType',
-  'audience',
-]);
+const TOKEN_EXCHANGE_RECORD: Record<
+  keyof Omit<TokenExchangeMintOptions, keyof TokenEndpointOptions>,
+  true
+> = {
+  subjectToken: true,
+  subjectTokenType: true,
+  actorToken: true,
+  actorTokenType: true,
+  requestedTokenType: true,
+  audience: true,
+};
+const TOKEN_EXCHANGE_KEYS: readonly string[] = Object.freeze(Object.keys(TOKEN_EXCHANGE_RECORD));
 
 /**
  * A mint for the token-exchange grant (RFC 8693). Each mint reads `subjectToken` (and

@@ -16,17 +16,18 @@ const MAX_DELAY_MS = 2_147_483_647;
  * accepts (any other is refused with `UnknownOptionError`, naming the nearest: a core
  * spelling such as `mintTimeoutMs` suggests `mintTimeout`).
  */
-export const POLICY_KEYS: readonly string[] = Object.freeze([
-  'refreshAt',
-  'jitter',
-  'refreshFloor',
-  'minRefreshInterval',
-  'mintTimeout',
-  'breaker',
-  'schedule',
-  'reporter',
-  'name',
-]);
+const POLICY_RECORD: Record<keyof CredentialPolicyOptions, true> = {
+  refreshAt: true,
+  jitter: true,
+  refreshFloor: true,
+  minRefreshInterval: true,
+  mintTimeout: true,
+  breaker: true,
+  schedule: true,
+  reporter: true,
+  name: true,
+};
+export const POLICY_KEYS: readonly string[] = Object.freeze(Object.keys(POLICY_RECORD));
 
 /**
  * `input` in whole milliseconds, or `undefined` when it is `undefined`.
