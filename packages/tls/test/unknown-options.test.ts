@@ -7,7 +7,12 @@
 import { inspect } from 'node:util';
 import { createKeyedProvider, isSluiceError, UnknownOptionError } from '@sluice/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type CertificateMint, createSniCallback, type TlsCertificate } from '../src/index.js';
+import {
+  type CertificateMint,
+  createSniCallback,
+  normalizeServername,
+  type TlsCertificate,
+} from '../src/index.js';
 import { createLocalCa, type LocalCa } from './support/local-ca.js';
 
 let ca: LocalCa;
@@ -89,6 +94,15 @@ describe('unknown option keys', () => {
     } finally {
       provider.close();
     }
+  });
+
+  it('refuses an unknown option key, naming it and the nearest valid one, without its value (normalizeServername)', () => {
+    expectRefused(
+      () => normalizeServername('localhost', { allowSingleLabels: true } as never),
+      'normalizeServername.allowSingleLabels',
+      'allowSingleLabel',
+      'not-a-secret-but-long-enough-to-slice-it-twice-0123456789',
+    );
   });
 
   it('passes the timers policy option on to the keyed provider it builds (it was dropped)', async () => {
