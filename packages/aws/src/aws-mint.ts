@@ -41,7 +41,9 @@ interface ResolvedMintOptions {
 }
 
 /** The keys of {@link AwsMintOptions}: any other is refused (`UnknownOptionError`). @internal */
-export const MINT_OPTION_KEYS: readonly string[] = Object.freeze(['expirySkewMs', 'now']);
+export const MINT_OPTION_KEYS: readonly string[] = Object.freeze(
+  Object.keys({ expirySkewMs: true, now: true } satisfies Record<keyof AwsMintOptions, true>),
+);
 
 /** Validates {@link AwsMintOptions} once. @internal */
 export function resolveMintOptions(options: AwsMintOptions | undefined): ResolvedMintOptions {

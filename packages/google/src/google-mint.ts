@@ -36,7 +36,9 @@ export interface ResolvedGoogleMintOptions {
 }
 
 /** The keys of {@link GoogleMintOptions}: any other is refused (`UnknownOptionError`). @internal */
-export const MINT_OPTION_KEYS: readonly string[] = Object.freeze(['expirySkewMs', 'now']);
+export const MINT_OPTION_KEYS: readonly string[] = Object.freeze(
+  Object.keys({ expirySkewMs: true, now: true } satisfies Record<keyof GoogleMintOptions, true>),
+);
 
 /** Validates {@link GoogleMintOptions} once. @internal */
 export function resolveGoogleMintOptions(

@@ -83,12 +83,14 @@ export interface TraceKeyedMintOptions<K> extends TraceMintOptions {
 }
 
 /** The keys of {@link TraceMintOptions}: any other is refused (`UnknownOptionError`). */
-const TRACE_MINT_KEYS: readonly string[] = Object.freeze([
-  'name',
-  'tracerProvider',
-  'root',
-  'reporter',
-]);
+const TRACE_MINT_KEYS: readonly string[] = Object.freeze(
+  Object.keys({
+    name: true,
+    tracerProvider: true,
+    root: true,
+    reporter: true,
+  } satisfies Record<keyof TraceMintOptions, true>),
+);
 
 /**
  * Wraps a mint so each call runs in a `sluice.refresh` span (kind internal) with
