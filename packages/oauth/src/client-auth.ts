@@ -65,13 +65,20 @@ const METHODS: readonly ClientAuthMethod[] = [
   'none',
 ];
 
-/** The keys each method of {@link ClientAuthOptions} takes. */
+/** The keys each method of {@link ClientAuthOptions} takes (records of each variant's keys). */
+const SECRET_KEYS = Object.keys({ method: true, clientSecret: true } satisfies Record<
+  keyof ClientSecretAuth,
+  true
+>);
 const KEYS_OF: Readonly<Record<ClientAuthMethod, readonly string[]>> = Object.freeze({
-  client_secret_basic: ['method', 'clientSecret'],
-  client_secret_post: ['method', 'clientSecret'],
-  client_secret_jwt: ['method', 'clientSecret'],
-  private_key_jwt: ['method', 'privateKey', 'keyId'],
-  none: ['method'],
+  client_secret_basic: SECRET_KEYS,
+  client_secret_post: SECRET_KEYS,
+  client_secret_jwt: SECRET_KEYS,
+  private_key_jwt: Object.keys({ method: true, privateKey: true, keyId: true } satisfies Record<
+    keyof PrivateKeyJwtAuth,
+    true
+  >),
+  none: Object.keys({ method: true } satisfies Record<keyof NoClientAuth, true>),
 });
 
 /** Checks `clientAuth` and builds oauth4webapi's client authentication. @internal */
