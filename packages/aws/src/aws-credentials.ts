@@ -6,14 +6,16 @@
 
 import {
   type Credential,
+  checkKnownKeys,
   createLazyProvider,
   InvalidOptionError,
   type Mint,
+  POLICY_OPTION_KEYS,
   type RefreshingProvider,
   type RefreshPolicyOptions,
 } from '@sluice/core';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { type AwsMintOptions, awsMint } from './aws-mint.js';
+import { type AwsMintOptions, awsMint, MINT_OPTION_KEYS } from './aws-mint.js';
 
 /**
  * What the SDK passes when it asks for credentials. Only `forceRefresh` is read;
@@ -121,6 +123,7 @@ export function awsCredentials(
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError('options', 'an object', options);
   }
+  checkKnownKeys(options, [...POLICY_OPTION_KEYS, ...MINT_OPTION_KEYS, 'wrapMint'], '');
   const { wrapMint, expirySkewMs, now, ...policy } = options;
   if (wrapMint !== undefined && typeof wrapMint !== 'function') {
     throw new InvalidOptionError('wrapMint', 'a function (mint) => mint', wrapMint);

@@ -5,6 +5,7 @@
 
 import {
   type Credential,
+  checkKnownKeys,
   InvalidCredentialError,
   InvalidOptionError,
   type KeyedMint,
@@ -39,12 +40,18 @@ interface ResolvedMintOptions {
   readonly now: (() => number) | undefined;
 }
 
+/** The keys of {@link AwsMintOptions}: any other is refused (`UnknownOptionError`). @internal */
+export const MINT_OPTION_KEYS: readonly string[] = Object.freeze(
+  Object.keys({ expirySkewMs: true, now: true } satisfies Record<keyof AwsMintOptions, true>),
+);
+
 /** Validates {@link AwsMintOptions} once. @internal */
 export function resolveMintOptions(options: AwsMintOptions | undefined): ResolvedMintOptions {
   if (options === undefined) return { skewMs: 60_000, now: undefined };
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError('options', 'an object', options);
   }
+  checkKnownKeys(options, MINT_OPTION_KEYS, '');
   const { expirySkewMs = 60_000, now } = options;
   if (!Number.isInteger(expirySkewMs) || expirySkewMs < 0 || expirySkewMs > 86_400_000) {
     throw new InvalidOptionError(

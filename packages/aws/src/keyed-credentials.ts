@@ -4,16 +4,18 @@
  */
 
 import {
+  checkKnownKeys,
   createKeyedProvider,
   InvalidOptionError,
   type KeyedMint,
   type KeyedProvider,
   type KeyedProviderOptions,
   type KeyedSnapshot,
+  POLICY_OPTION_KEYS,
 } from '@sluice/core';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { type AwsIdentityRequest, memoizedCredentials } from './aws-credentials.js';
-import { type AwsMintOptions, awsKeyedMint } from './aws-mint.js';
+import { type AwsMintOptions, awsKeyedMint, MINT_OPTION_KEYS } from './aws-mint.js';
 
 /** A `credentials:` value for one key of {@link awsCredentialsByKey}. */
 export interface AwsKeyCredentials extends AwsCredentialIdentityProvider {
@@ -47,6 +49,17 @@ export interface AwsCredentialsByKey<K> {
   readonly provider: KeyedProvider<K, AwsCredentialIdentity>;
 }
 
+/** The keys of {@link AwsCredentialsByKeyOptions}: any other is refused (`UnknownOptionError`). */
+const KNOWN_OPTIONS: readonly string[] = Object.freeze([
+  ...POLICY_OPTION_KEYS,
+  'keyOf',
+  'maxKeys',
+  'idleTtlMs',
+  'breakerScope',
+  ...MINT_OPTION_KEYS,
+  'wrapMint',
+]);
+
 /**
  * Credentials for many roles, accounts or regions (AssumeRole into 250 accounts times 10
  * regions, say): `sourceFor(key)` builds the AWS credential provider of a key and is called
@@ -77,6 +90,7 @@ export function awsCredentialsByKey<K>(
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError('options', 'an object', options);
   }
+  checkKnownKeys(options, KNOWN_OPTIONS, '');
   const { wrapMint, expirySkewMs, now, ...keyed } = options;
   if (wrapMint !== undefined && typeof wrapMint !== 'function') {
     throw new InvalidOptionError('wrapMint', 'a function (mint) => mint', wrapMint);

@@ -7,6 +7,7 @@ import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-
 import {
   type Credential,
   type CredentialCodec,
+  checkKnownKeys,
   createKeyedProvider,
   InvalidCredentialError,
   InvalidOptionError,
@@ -14,6 +15,7 @@ import {
   type KeyedProvider,
   type KeyedProviderOptions,
   type KeyedSnapshot,
+  POLICY_OPTION_KEYS,
   withMintTraits,
 } from '@sluice/core';
 import { accessTokenCodec, checkAccessToken } from './access-token-codec.js';
@@ -128,6 +130,16 @@ export interface TokenKeyOptions {
   readonly enableCae?: boolean;
 }
 
+/** The keys of {@link RefreshingTokenCredentialOptions}: any other is refused (`UnknownOptionError`). */
+const KNOWN_OPTIONS: readonly string[] = Object.freeze([
+  ...POLICY_OPTION_KEYS,
+  'maxKeys',
+  'idleTtlMs',
+  'breakerScope',
+  'coordinator',
+  'reportedExpiry',
+]);
+
 /**
  * Wraps any `TokenCredential` (`ManagedIdentityCredential`, `DefaultAzureCredential`,
  * `ClientSecretCredential`...) into a `TokenCredential` with Sluice's policy: one identity
@@ -168,6 +180,7 @@ export function refreshingTokenCredential(
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError('options', 'an object', options);
   }
+  checkKnownKeys(options, KNOWN_OPTIONS, '');
   const { coordinator, reportedExpiry = 'call-time', name = 'azure', ...policy } = options;
   if (reportedExpiry !== 'call-time' && reportedExpiry !== 'actual') {
     throw new InvalidOptionError('reportedExpiry', "'call-time' or 'actual'", reportedExpiry);

@@ -80,6 +80,7 @@ export {
   withMintTraits,
 } from './mint-traits.js';
 export type { RefreshPolicyOptions, RefreshSchedule } from './policy-options.js';
+export { POLICY_OPTION_KEYS } from './policy-options.js';
 export { jitterDelayMs, poll, pollDelayMs } from './poll.js';
 export { raceSignal } from './race-signal.js';
 export {

@@ -108,11 +108,15 @@ export interface ResolvedPolicy {
 }
 
 /**
- * Validates `options` once and returns a frozen copy; later mutation of `options` changes
- * nothing. @throws {InvalidOptionError} naming the first bad option.
- * @internal
+ * The keys of {@link RefreshPolicyOptions}, for unknown-key checks: an adapter whose options
+ * extend the policy refuses anything else with {@link checkKnownKeys}, its own keys added.
+ * @example
+ * ```ts
+ * import { checkKnownKeys, POLICY_OPTION_KEYS } from '@sluice/core';
+ * declare const options: object;
+ * checkKnownKeys(options, [...POLICY_OPTION_KEYS, 'wrapMint'], '');
+ * ```
  */
-/** The keys of {@link RefreshPolicyOptions}, for unknown-key checks. @internal */
 export const POLICY_OPTION_KEYS: readonly string[] = Object.freeze([
   'refreshAt',
   'jitter',
@@ -135,6 +139,11 @@ export const BREAKER_OPTION_KEYS: readonly string[] = Object.freeze([
   'maxRetryAfterMs',
 ]);
 
+/**
+ * Validates `options` once and returns a frozen copy; later mutation of `options` changes
+ * nothing. @throws {InvalidOptionError} naming the first bad option.
+ * @internal
+ */
 export function resolvePolicy(options: RefreshPolicyOptions): ResolvedPolicy {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError('options', 'an object', options);

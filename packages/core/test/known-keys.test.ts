@@ -8,7 +8,9 @@ import {
   InvalidOptionError,
   isSluiceError,
   nearestKey,
+  POLICY_OPTION_KEYS,
   poll,
+  type RefreshPolicyOptions,
   UnknownOptionError,
 } from '../src/index.js';
 
@@ -109,5 +111,27 @@ describe('nearestKey', () => {
 
   it('suggests nothing for an unrelated key', () => {
     expect(nearestKey('database', ['refreshAt', 'jitter'])).toBeUndefined();
+  });
+});
+
+describe('POLICY_OPTION_KEYS', () => {
+  it('is public and lists exactly the keys of RefreshPolicyOptions (adapters build their known lists from it)', () => {
+    // A key added to RefreshPolicyOptions without a place here fails to compile.
+    const every: Record<keyof RefreshPolicyOptions, true> = {
+      refreshAt: true,
+      jitter: true,
+      refreshFloorMs: true,
+      breaker: true,
+      mintTimeoutMs: true,
+      minRefreshIntervalMs: true,
+      schedule: true,
+      now: true,
+      random: true,
+      timers: true,
+      reporter: true,
+      name: true,
+    };
+    expect([...POLICY_OPTION_KEYS].sort()).toEqual(Object.keys(every).sort());
+    expect(Object.isFrozen(POLICY_OPTION_KEYS)).toBe(true);
   });
 });

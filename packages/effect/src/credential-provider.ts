@@ -5,6 +5,7 @@
 
 import {
   type Credential,
+  checkKnownKeys,
   createRefreshingProvider,
   InvalidOptionError,
   type ProviderSnapshot,
@@ -14,7 +15,7 @@ import { Clock, type Context, Effect, FiberSet, Layer, Option, Random, type Scop
 import type { CredentialError } from './errors.js';
 import { runEffectMint } from './internal/effect-mint.js';
 import { fiberTimers } from './internal/fiber-timers.js';
-import { checkObject, corePolicy } from './internal/policy.js';
+import { checkObject, corePolicy, POLICY_KEYS } from './internal/policy.js';
 import { served } from './internal/serve.js';
 import { fromCall } from './internal/translate.js';
 import type { CredentialProviderOptions } from './options.js';
@@ -140,6 +141,7 @@ export function credentialProviderLayer<I, T, E = never, R = never>(
 
 function checkOptions<T, E, R>(options: CredentialProviderOptions<T, E, R>) {
   checkObject(options, 'options', 'an object { mint, ... }');
+  checkKnownKeys(options, [...POLICY_KEYS, 'mint', 'lazy'], '');
   const { mint, lazy } = options;
   if (typeof mint !== 'function') {
     throw new InvalidOptionError('mint', 'a function (context) => Effect<Credential>', mint);

@@ -3,7 +3,12 @@
  * the provider's clock agree, under `TestClock` too).
  */
 
-import { type Credential, credentialFromExpiresIn, InvalidOptionError } from '@sluice/core';
+import {
+  type Credential,
+  checkKnownKeys,
+  credentialFromExpiresIn,
+  InvalidOptionError,
+} from '@sluice/core';
 import { Effect } from 'effect';
 
 /**
@@ -35,6 +40,7 @@ export function credentialExpiringIn<T>(
   return Effect.clockWith((clock) =>
     Effect.suspend(() => {
       try {
+        checkKnownKeys(options, ['skewSeconds'], 'credentialExpiringIn');
         return Effect.succeed(
           credentialFromExpiresIn(value, expiresInSeconds, {
             now: () => clock.currentTimeMillisUnsafe(),

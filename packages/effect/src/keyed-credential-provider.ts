@@ -6,6 +6,7 @@
 
 import {
   type Credential,
+  checkKnownKeys,
   createKeyedProvider,
   InvalidOptionError,
   type KeyedProvider,
@@ -25,7 +26,7 @@ import {
 import type { KeyedCredentialError } from './errors.js';
 import { runEffectMint } from './internal/effect-mint.js';
 import { fiberTimers } from './internal/fiber-timers.js';
-import { checkObject, corePolicy, durationMs } from './internal/policy.js';
+import { checkObject, corePolicy, durationMs, POLICY_KEYS } from './internal/policy.js';
 import { served } from './internal/serve.js';
 import { fromCall } from './internal/translate.js';
 import type { CredentialPolicyOptions, EffectMintContext } from './options.js';
@@ -185,6 +186,11 @@ export function keyedCredentialProviderLayer<I, K, T, E = never, R = never>(
 
 function checkOptions<K, T, E, R>(options: KeyedCredentialProviderOptions<K, T, E, R>) {
   checkObject(options, 'options', 'an object { mint, ... }');
+  checkKnownKeys(
+    options,
+    [...POLICY_KEYS, 'mint', 'keyOf', 'maxKeys', 'idleTtl', 'breakerScope', 'sweep'],
+    '',
+  );
   const { mint, keyOf, maxKeys, breakerScope } = options;
   if (typeof mint !== 'function') {
     throw new InvalidOptionError('mint', 'a function (key, context) => Effect<Credential>', mint);
@@ -202,6 +208,7 @@ function checkOptions<K, T, E, R>(options: KeyedCredentialProviderOptions<K, T, 
 function checkSweep(sweep: SweepPolicy | undefined) {
   if (sweep === undefined) return undefined;
   checkObject(sweep, 'sweep', 'an object { interval, jitter?, concurrency? }');
+  checkKnownKeys(sweep, ['interval', 'jitter', 'concurrency'], 'sweep');
   const intervalMs = durationMs(sweep.interval, 'sweep.interval', 1);
   if (intervalMs === undefined) {
     throw new InvalidOptionError('sweep.interval', 'a Duration (required)', sweep.interval);

@@ -3,7 +3,13 @@
  * a new access token and reads its expiry.
  */
 
-import { InvalidCredentialError, InvalidOptionError, type Mint, raceSignal } from '@sluice/core';
+import {
+  checkKnownKeys,
+  InvalidCredentialError,
+  InvalidOptionError,
+  type Mint,
+  raceSignal,
+} from '@sluice/core';
 import type { GoogleAuthClientLike } from './auth-client-types.js';
 
 /** Options of {@link googleAuthMint}. */
@@ -29,6 +35,11 @@ export interface ResolvedGoogleMintOptions {
   readonly now: (() => number) | undefined;
 }
 
+/** The keys of {@link GoogleMintOptions}: any other is refused (`UnknownOptionError`). @internal */
+export const MINT_OPTION_KEYS: readonly string[] = Object.freeze(
+  Object.keys({ expirySkewMs: true, now: true } satisfies Record<keyof GoogleMintOptions, true>),
+);
+
 /** Validates {@link GoogleMintOptions} once. @internal */
 export function resolveGoogleMintOptions(
   options: GoogleMintOptions | undefined,
@@ -37,6 +48,7 @@ export function resolveGoogleMintOptions(
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError('options', 'an object', options);
   }
+  checkKnownKeys(options, MINT_OPTION_KEYS, '');
   const { expirySkewMs = 60_000, now } = options;
   if (!Number.isInteger(expirySkewMs) || expirySkewMs < 0 || expirySkewMs > 86_400_000) {
     throw new InvalidOptionError(

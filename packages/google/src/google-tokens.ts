@@ -5,9 +5,11 @@
 
 import {
   type CallOptions,
+  checkKnownKeys,
   createLazyProvider,
   InvalidOptionError,
   type Mint,
+  POLICY_OPTION_KEYS,
   type RefreshingProvider,
   type RefreshPolicyOptions,
 } from '@sluice/core';
@@ -16,7 +18,7 @@ import type {
   GoogleRefreshHandler,
   GoogleRefreshHandlerClient,
 } from './auth-client-types.js';
-import { type GoogleMintOptions, googleAuthMint } from './google-mint.js';
+import { type GoogleMintOptions, googleAuthMint, MINT_OPTION_KEYS } from './google-mint.js';
 
 /** Options of {@link googleTokens}. */
 export interface GoogleTokensOptions extends RefreshPolicyOptions, GoogleMintOptions {
@@ -96,6 +98,7 @@ export function googleTokens(
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError('options', 'an object', options);
   }
+  checkKnownKeys(options, [...POLICY_OPTION_KEYS, ...MINT_OPTION_KEYS, 'wrapMint'], '');
   const { wrapMint, expirySkewMs, now, ...policy } = options;
   if (wrapMint !== undefined && typeof wrapMint !== 'function') {
     throw new InvalidOptionError('wrapMint', 'a function (mint) => mint', wrapMint);

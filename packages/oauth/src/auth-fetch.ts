@@ -4,7 +4,7 @@
  * effectful shell that sends, invalidates and retries.
  */
 
-import type { CallOptions } from '@sluice/core';
+import { type CallOptions, checkKnownKeys } from '@sluice/core';
 import * as oauth from 'oauth4webapi';
 import { type AccessToken, type PresentableToken, presentableToken } from './access-token.js';
 import { InsecureRequestError, OriginNotAllowedError, UnsupportedTokenError } from './errors.js';
@@ -125,6 +125,7 @@ export function createAuthFetch(
     invalid('createAuthFetch.provider', 'a provider with get() and invalidate()', provider);
   }
   const checked = checkObject(options, 'createAuthFetch.options');
+  checkKnownKeys(checked, ['fetch', 'allowInsecureRequests', 'allowedOrigins'], 'createAuthFetch');
   const custom = optionalFunction<FetchFunction>(checked.fetch, 'createAuthFetch.fetch');
   const insecure =
     optionalBoolean(checked.allowInsecureRequests, 'createAuthFetch.allowInsecureRequests') ===

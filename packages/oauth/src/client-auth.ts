@@ -3,6 +3,7 @@
  * `clientAuth` option of every mint, turned into oauth4webapi's `ClientAuth`.
  */
 
+import { checkKnownKeys } from '@sluice/core';
 import * as oauth from 'oauth4webapi';
 import { checkObject, checkSecret, invalid } from './validate.js';
 import type { WebCryptoKey } from './web-crypto.js';
@@ -64,11 +65,32 @@ const METHODS: readonly ClientAuthMethod[] = [
   'none',
 ];
 
+/** The keys each method of {@link ClientAuthOptions} takes (records of each variant's keys). */
+const SECRET_KEYS = Object.keys({ method: true, clientSecret: true } satisfies Record<
+  keyof ClientSecretAuth,
+  true
+>);
+const KEYS_OF: Readonly<Record<ClientAuthMethod, readonly string[]>> = Object.freeze({
+  client_secret_basic: SECRET_KEYS,
+  client_secret_post: SECRET_KEYS,
+  client_secret_jwt: SECRET_KEYS,
+  private_key_jwt: Object.keys({ method: true, privateKey: true, keyId: true } satisfies Record<
+    keyof PrivateKeyJwtAuth,
+    true
+  >),
+  none: Object.keys({ method: true } satisfies Record<keyof NoClientAuth, true>),
+});
+
 /** Checks `clientAuth` and builds oauth4webapi's client authentication. @internal */
 export function resolveClientAuth(value: unknown, option: string): oauth.ClientAuth {
   // Every part of clientAuth may hold a secret: wrong values are described by type only.
   const auth = checkObject(value, option, true);
   const method = auth.method;
+  // Each method has its own keys: `kid` beside a private key is refused, suggesting `keyId`.
+  // (An unknown method is refused below, by name.)
+  if (typeof method === 'string' && Object.hasOwn(KEYS_OF, method)) {
+    checkKnownKeys(auth, KEYS_OF[method as ClientAuthMethod], option);
+  }
   switch (method) {
     case 'client_secret_basic':
       return oauth.ClientSecretBasic(checkSecret(auth.clientSecret, `${option}.clientSecret`));

@@ -59,7 +59,7 @@ export interface ClientCredentialsMintOptions extends TokenEndpointOptions {
  */
 export function clientCredentialsMint(options: ClientCredentialsMintOptions): Mint<AccessToken> {
   const fn = 'clientCredentialsMint';
-  const endpoint = resolveTokenEndpoint(options, fn);
+  const endpoint = resolveTokenEndpoint(options, fn, ['audience']);
   const audience = optionalString(options.audience, `${fn}.audience`);
   const grant: Grant = {
     type: 'client_credentials',

@@ -81,7 +81,7 @@ const RETIRED_LIMIT = 16;
  */
 export function refreshTokenMint(options: RefreshTokenMintOptions): Mint<AccessToken> {
   const fn = 'refreshTokenMint';
-  const endpoint = resolveTokenEndpoint(options, fn);
+  const endpoint = resolveTokenEndpoint(options, fn, ['refreshToken', 'onRotation']);
   const source = options.refreshToken;
   if (typeof source !== 'function' && (typeof source !== 'string' || source === '')) {
     throw new InvalidOptionError(

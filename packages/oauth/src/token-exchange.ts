@@ -83,6 +83,20 @@ export interface TokenExchangeMintOptions extends TokenEndpointOptions {
   audience?: string | readonly string[];
 }
 
+/** The keys of {@link TokenExchangeMintOptions} besides the shared ones. */
+const TOKEN_EXCHANGE_RECORD: Record<
+  keyof Omit<TokenExchangeMintOptions, keyof TokenEndpointOptions>,
+  true
+> = {
+  subjectToken: true,
+  subjectTokenType: true,
+  actorToken: true,
+  actorTokenType: true,
+  requestedTokenType: true,
+  audience: true,
+};
+const TOKEN_EXCHANGE_KEYS: readonly string[] = Object.freeze(Object.keys(TOKEN_EXCHANGE_RECORD));
+
 /**
  * A mint for the token-exchange grant (RFC 8693). Each mint reads `subjectToken` (and
  * `actorToken`) afresh, sends one token request (two when a DPoP server asks for a nonce) and
@@ -111,7 +125,7 @@ export interface TokenExchangeMintOptions extends TokenEndpointOptions {
  */
 export function tokenExchangeMint(options: TokenExchangeMintOptions): Mint<AccessToken> {
   const fn = 'tokenExchangeMint';
-  const endpoint = resolveTokenEndpoint(options, fn);
+  const endpoint = resolveTokenEndpoint(options, fn, TOKEN_EXCHANGE_KEYS);
   const subject = checkTokenSource(options.subjectToken, `${fn}.subjectToken`, true);
   const subjectType =
     optionalString(options.subjectTokenType, `${fn}.subjectTokenType`) ?? TOKEN_TYPES.accessToken;

@@ -4,7 +4,7 @@
  * error mapping, and the lifetime rules that turn the answer into a credential).
  */
 
-import { type Credential, InvalidClockError, raceSignal } from '@sluice/core';
+import { type Credential, checkKnownKeys, InvalidClockError, raceSignal } from '@sluice/core';
 import * as oauth from 'oauth4webapi';
 import { AccessToken, normalizeTokenType, unpresentableReason } from './access-token.js';
 import { type ClientAuthOptions, resolveClientAuth } from './client-auth.js';
@@ -155,9 +155,40 @@ const DPOP_ALGORITHMS: readonly DPoPAlgorithm[] = [
   'Ed25519',
 ];
 
-/** Checks the shared options of mint `fn` and freezes them. @internal */
-export function resolveTokenEndpoint(value: unknown, fn: string): TokenEndpoint {
+/**
+ * The keys of {@link TokenEndpointOptions}, which every mint takes (a record of the
+ * interface's keys: an option added there without a place here does not compile). @internal
+ */
+const TOKEN_ENDPOINT_RECORD: Record<keyof TokenEndpointOptions, true> = {
+  issuer: true,
+  authorizationServer: true,
+  discovery: true,
+  discoveryTtlSeconds: true,
+  clientId: true,
+  clientAuth: true,
+  scope: true,
+  resource: true,
+  additionalParameters: true,
+  dpop: true,
+  fallbackLifetimeSeconds: true,
+  skewSeconds: true,
+  now: true,
+  fetch: true,
+  allowInsecureRequests: true,
+};
+const TOKEN_ENDPOINT_KEYS: readonly string[] = Object.freeze(Object.keys(TOKEN_ENDPOINT_RECORD));
+
+/**
+ * Checks the shared options of mint `fn` and freezes them. `grantKeys` are the keys of the
+ * mint's own options: any other key is refused (`UnknownOptionError`). @internal
+ */
+export function resolveTokenEndpoint(
+  value: unknown,
+  fn: string,
+  grantKeys: readonly string[],
+): TokenEndpoint {
   const options = checkObject(value, fn);
+  checkKnownKeys(options, [...TOKEN_ENDPOINT_KEYS, ...grantKeys], fn);
   const at = (name: string) => `${fn}.${name}`;
   const insecure = optionalBoolean(options.allowInsecureRequests, at('allowInsecureRequests'));
   const allowInsecureRequests = insecure === true;
@@ -233,6 +264,7 @@ function resolveDPoP(value: unknown, option: string): DPoPKey | undefined {
   if (value === true) return createDPoPKey({ keyPair: undefined, algorithm: 'ES256' });
   // The dpop option holds a private key: wrong values are described by type only.
   const options = checkObject(value, option, true);
+  checkKnownKeys(options, ['keyPair', 'algorithm'], option);
   const algorithm = options.algorithm ?? 'ES256';
   if (!DPOP_ALGORITHMS.includes(algorithm as DPoPAlgorithm)) {
     invalid(`${option}.algorithm`, `one of ${DPOP_ALGORITHMS.join(', ')}`, algorithm, true);

@@ -15,6 +15,7 @@ import {
   type BreakerStateChangeEvent,
   type BreakerStateName,
   type CoalescedEvent,
+  checkKnownKeys,
   createSnapshotSet,
   errorType,
   InvalidOptionError,
@@ -309,6 +310,7 @@ function checkOptions(options: OpenTelemetryReporterOptions): {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError('options', 'an object', options);
   }
+  checkKnownKeys(options, ['meterProvider', 'includeKey', 'now'], '');
   const { meterProvider = metrics.getMeterProvider(), includeKey = false, now } = options;
   if (
     typeof meterProvider !== 'object' ||

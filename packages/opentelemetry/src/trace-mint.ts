@@ -18,6 +18,7 @@ import {
 } from '@opentelemetry/api';
 import {
   type Credential,
+  checkKnownKeys,
   errorCode,
   errorType,
   InvalidOptionError,
@@ -81,6 +82,16 @@ export interface TraceKeyedMintOptions<K> extends TraceMintOptions {
   keyOf?: (key: K) => string;
 }
 
+/** The keys of {@link TraceMintOptions}: any other is refused (`UnknownOptionError`). */
+const TRACE_MINT_KEYS: readonly string[] = Object.freeze(
+  Object.keys({
+    name: true,
+    tracerProvider: true,
+    root: true,
+    reporter: true,
+  } satisfies Record<keyof TraceMintOptions, true>),
+);
+
 /**
  * Wraps a mint so each call runs in a `sluice.refresh` span (kind internal) with
  * `sluice.provider.name` and `sluice.refresh.reason`. The span is active while the mint runs,
@@ -106,6 +117,7 @@ export function traceMint<T>(mint: Mint<T>, options: TraceMintOptions = {}): Min
   if (typeof mint !== 'function') {
     throw new InvalidOptionError('mint', 'a function (context) => credential', mint);
   }
+  checkKnownKeys(options, TRACE_MINT_KEYS, 'traceMint');
   const settings = checkOptions(options);
   return (context: MintContext<T>) =>
     runInSpan(settings, context, undefined, undefined, () => mint(context));
@@ -131,6 +143,7 @@ export function traceKeyedMint<K, T>(
   if (typeof mint !== 'function') {
     throw new InvalidOptionError('mint', 'a function (key, context) => credential', mint);
   }
+  checkKnownKeys(options, [...TRACE_MINT_KEYS, 'includeKey', 'keyOf'], 'traceKeyedMint');
   const settings = checkOptions(options);
   const { includeKey = false, keyOf } = options;
   if (typeof includeKey !== 'boolean') {

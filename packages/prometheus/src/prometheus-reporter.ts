@@ -8,6 +8,7 @@ import {
   type BreakerStateChangeEvent,
   type BreakerStateName,
   type CoalescedEvent,
+  checkKnownKeys,
   createSnapshotSet,
   errorType,
   InvalidOptionError,
@@ -330,6 +331,7 @@ function checkOptions(options: PrometheusReporterOptions): {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError('options', 'an object', options);
   }
+  checkKnownKeys(options, ['registry', 'includeKey', 'now'], '');
   const { registry = globalRegistry, includeKey = false, now } = options;
   if (
     typeof registry !== 'object' ||

@@ -2,9 +2,9 @@
  * `createRedisCoordinator`: the fleet protocol (`coordination/`) over Redis (`redis/`).
  */
 
-import { InvalidOptionError } from '@sluice/core';
+import { checkKnownKeys, InvalidOptionError } from '@sluice/core';
 import { createFleetCoordinator, type FleetCoordinator } from './coordination/fleet-coordinator.js';
-import type { CoordinationOptions } from './coordination/options.js';
+import { COORDINATION_OPTION_KEYS, type CoordinationOptions } from './coordination/options.js';
 import { checkKeyPrefix } from './redis/keys.js';
 import { createRedisStore, type RedisClient } from './redis/redis-store.js';
 
@@ -51,6 +51,7 @@ export function createRedisCoordinator(options: RedisCoordinatorOptions): FleetC
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError('options', 'an object', options);
   }
+  checkKnownKeys(options, [...COORDINATION_OPTION_KEYS, 'redis', 'keyPrefix'], '');
   const { redis, keyPrefix = 'sluice:' } = options;
   if (!isRedisClient(redis)) {
     throw new InvalidOptionError('redis', 'an ioredis Redis or Cluster client', redis);

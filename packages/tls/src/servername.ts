@@ -3,6 +3,7 @@
  * for it. Pure functions, no allocation on the accepted path beyond the normalized string.
  */
 
+import { checkKnownKeys } from '@sluice/core';
 import { ServernameInvalidError, type ServernameProblem } from './errors.js';
 
 /** Options of {@link normalizeServername}. */
@@ -119,6 +120,7 @@ export function describeServername(name: unknown): string {
  * spaces, empty labels (`a..b`, two trailing dots).
  *
  * @throws {ServernameInvalidError} `SLUICE_TLS_SERVERNAME_INVALID` with the `problem`.
+ * @throws {UnknownOptionError} `SLUICE_INVALID_OPTION` for an unknown key in `options`.
  * @example
  * ```ts
  * normalizeServername('WWW.Example.COM.'); // 'www.example.com'
@@ -127,6 +129,7 @@ export function describeServername(name: unknown): string {
  * ```
  */
 export function normalizeServername(name: string, options: ServernameOptions = {}): string {
+  checkKnownKeys(options, ['allowSingleLabel'], 'normalizeServername');
   const checked = checkServername(name, options.allowSingleLabel === true);
   if (typeof checked === 'string') return checked;
   throw new ServernameInvalidError(describeServername(name), checked.problem);

@@ -7,6 +7,7 @@
 import type { SecureContext } from 'node:tls';
 import {
   type Credential,
+  checkKnownKeys,
   createKeyedProvider,
   errorCode,
   InvalidOptionError,
@@ -157,19 +158,50 @@ export interface SniCallback {
   [Symbol.dispose](): void;
 }
 
-const POLICY_OPTIONS = [
-  'refreshAt',
-  'jitter',
-  'refreshFloorMs',
-  'breaker',
-  'mintTimeoutMs',
-  'minRefreshIntervalMs',
-  'schedule',
-  'random',
-  'maxKeys',
-  'idleTtlMs',
-  'breakerScope',
-] as const;
+/** The policy options passed on to the keyed provider built from a mint: all of them. */
+const POLICY: Record<keyof CertificatePolicyOptions, true> = {
+  refreshAt: true,
+  jitter: true,
+  refreshFloorMs: true,
+  breaker: true,
+  mintTimeoutMs: true,
+  minRefreshIntervalMs: true,
+  schedule: true,
+  random: true,
+  timers: true,
+  maxKeys: true,
+  idleTtlMs: true,
+  breakerScope: true,
+};
+const POLICY_OPTIONS = Object.keys(POLICY) as (keyof CertificatePolicyOptions)[];
+
+/**
+ * Every key of {@link SniCallbackOptions}: any other is refused (`UnknownOptionError`). A
+ * record of the interface's keys, so a policy option added to core cannot be left out here.
+ */
+const KNOWN: Record<keyof SniCallbackOptions, true> = {
+  refreshAt: true,
+  jitter: true,
+  refreshFloorMs: true,
+  breaker: true,
+  mintTimeoutMs: true,
+  minRefreshIntervalMs: true,
+  schedule: true,
+  random: true,
+  timers: true,
+  maxKeys: true,
+  idleTtlMs: true,
+  breakerScope: true,
+  certificates: true,
+  allow: true,
+  handshakeTimeoutMs: true,
+  secureContextOptions: true,
+  allowSingleLabel: true,
+  reporter: true,
+  now: true,
+  name: true,
+};
+const KNOWN_OPTIONS: readonly string[] = Object.freeze(Object.keys(KNOWN));
 
 const MAX_DELAY_MS = 2_147_483_647;
 
@@ -207,6 +239,7 @@ export function createSniCallback(options: SniCallbackOptions): SniCallback {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError('options', 'an object', options);
   }
+  checkKnownKeys(options, KNOWN_OPTIONS, '');
   const {
     certificates,
     allow,

@@ -5,11 +5,29 @@
  * core's check.
  */
 
-import { InvalidOptionError, type RefreshPolicyOptions } from '@sluice/core';
+import { checkKnownKeys, InvalidOptionError, type RefreshPolicyOptions } from '@sluice/core';
 import { Duration } from 'effect';
 import type { CredentialPolicyOptions } from '../options.js';
 
 const MAX_DELAY_MS = 2_147_483_647;
+
+/**
+ * The keys of {@link CredentialPolicyOptions}: with a constructor's own keys, the only ones it
+ * accepts (any other is refused with `UnknownOptionError`, naming the nearest: a core
+ * spelling such as `mintTimeoutMs` suggests `mintTimeout`).
+ */
+const POLICY_RECORD: Record<keyof CredentialPolicyOptions, true> = {
+  refreshAt: true,
+  jitter: true,
+  refreshFloor: true,
+  minRefreshInterval: true,
+  mintTimeout: true,
+  breaker: true,
+  schedule: true,
+  reporter: true,
+  name: true,
+};
+export const POLICY_KEYS: readonly string[] = Object.freeze(Object.keys(POLICY_RECORD));
 
 /**
  * `input` in whole milliseconds, or `undefined` when it is `undefined`.
@@ -59,6 +77,7 @@ export function corePolicy(options: CredentialPolicyOptions): RefreshPolicyOptio
   const breaker = options.breaker;
   if (breaker !== undefined) {
     checkObject(breaker, 'breaker', 'an object { failureThreshold?, cooldown? }');
+    checkKnownKeys(breaker, ['failureThreshold', 'cooldown'], 'breaker');
     const cooldownMs = durationMs(breaker.cooldown, 'breaker.cooldown', 0);
     policy.breaker = {
       ...(breaker.failureThreshold === undefined

@@ -7,7 +7,7 @@
  * fails to authenticate.
  */
 
-import { InvalidOptionError } from '@sluice/core';
+import { checkKnownKeys, InvalidOptionError } from '@sluice/core';
 import { DecryptError } from './errors.js';
 import { type CryptoKeyLike, isCryptoKey, type SubtleLike, webCrypto } from './web-crypto.js';
 
@@ -68,6 +68,7 @@ export class Keyring {
     if (typeof options !== 'object' || options === null || Array.isArray(options)) {
       throw new InvalidOptionError('encryption', 'an object { keys }', options);
     }
+    checkKnownKeys(options, ['keys'], 'encryption');
     const keys = (options as { keys?: unknown }).keys;
     if (!Array.isArray(keys) || keys.length === 0 || keys.length > MAX_KEYS) {
       throw new InvalidOptionError(
@@ -90,6 +91,8 @@ export class Keyring {
       if (typeof entry !== 'object' || entry === null) {
         throw new InvalidOptionError(where, 'an object { id, key }', entry);
       }
+      // The key material is never read for the message: only the unknown key's name shows.
+      checkKnownKeys(entry, ['id', 'key'], where);
       const { id, key } = entry as { id?: unknown; key?: unknown };
       if (typeof id !== 'string' || !KEY_ID.test(id)) {
         throw new InvalidOptionError(`${where}.id`, 'a string of 1 to 64 [A-Za-z0-9._-]', id);

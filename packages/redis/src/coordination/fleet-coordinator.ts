@@ -20,6 +20,7 @@
 
 import {
   checkCredentialCodec,
+  checkKnownKeys,
   InvalidOptionError,
   type KeyedMint,
   type Mint,
@@ -30,6 +31,7 @@ import { UnshareableMintError } from './errors.js';
 import { runCall } from './fleet-call.js';
 import { FleetShared, randomId } from './fleet-shared.js';
 import {
+  COORDINATION_OPTION_KEYS,
   type CoordinationOptions,
   type ResolvedCoordination,
   resolveCoordination,
@@ -141,6 +143,7 @@ export function createFleetCoordinator(options: FleetCoordinatorOptions): FleetC
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError('options', 'an object', options);
   }
+  checkKnownKeys(options, [...COORDINATION_OPTION_KEYS, 'store', 'namespace'], '');
   const { store, namespace = '' } = options;
   checkStore(store);
   if (typeof namespace !== 'string')
@@ -177,6 +180,7 @@ class Coordinator implements FleetCoordinator {
   wrap<T>(name: string, mint: Mint<T>, options: WrapOptions<T> = {}): Mint<T> {
     const ref = singleRef(name);
     if (typeof mint !== 'function') throw new InvalidOptionError('mint', 'a function', mint);
+    checkKnownKeys(options, ['codec'], 'wrap');
     const codec = this.#codecOf<T>(name, mint, options);
     const label: FleetEventBase = Object.freeze({ name });
     const shared = this.#shared;
@@ -190,6 +194,7 @@ class Coordinator implements FleetCoordinator {
   ): KeyedMint<K, T> {
     checkPart(name, 'name');
     if (typeof mint !== 'function') throw new InvalidOptionError('mint', 'a function', mint);
+    checkKnownKeys(options, ['codec', 'keyOf'], 'wrapKeyed');
     const { keyOf } = options;
     if (keyOf !== undefined && typeof keyOf !== 'function') {
       throw new InvalidOptionError('keyOf', 'a function', keyOf);

@@ -5,6 +5,7 @@
 import {
   type BreakerConfig,
   checkCredentialCodec,
+  checkKnownKeys,
   InvalidOptionError,
   type Timers,
 } from '@sluice/core';
@@ -182,6 +183,55 @@ const MAX_DELAY_MS = 2_147_483_647;
 export const DEFAULT_FLEET_REFRESH_AT = 0.95;
 
 /**
+ * The keys of {@link CoordinationOptions}: a coordinator refuses any other
+ * (`UnknownOptionError`, naming the nearest of these). Typed as a record of the interface's
+ * keys, so an option added to the interface without a place here does not compile.
+ */
+const COORDINATION_KEYS: Record<keyof CoordinationOptions, true> = {
+  leaseMs: true,
+  mintTimeoutMs: true,
+  commandTimeoutMs: true,
+  connectTimeoutMs: true,
+  refreshAt: true,
+  poll: true,
+  failureBackoff: true,
+  storeBreaker: true,
+  encryption: true,
+  codec: true,
+  reporter: true,
+  now: true,
+  random: true,
+  timers: true,
+  instanceId: true,
+};
+
+/** {@link COORDINATION_KEYS} as a list, for `checkKnownKeys`. @internal */
+export const COORDINATION_OPTION_KEYS: readonly string[] = Object.freeze(
+  Object.keys(COORDINATION_KEYS),
+);
+
+const POLL_KEYS: Record<keyof PollBackoffOptions, true> = {
+  initialDelayMs: true,
+  maxDelayMs: true,
+};
+const FAILURE_KEYS: Record<keyof FailureBackoffOptions, true> = {
+  initialDelayMs: true,
+  maxDelayMs: true,
+};
+const STORE_BREAKER_KEYS: Record<keyof StoreBreakerOptions, true> = {
+  failureThreshold: true,
+  cooldownMs: true,
+};
+
+/** The keys of each nested options group of {@link CoordinationOptions}. */
+const GROUP_KEYS: Readonly<Record<'poll' | 'failureBackoff' | 'storeBreaker', readonly string[]>> =
+  Object.freeze({
+    poll: Object.keys(POLL_KEYS),
+    failureBackoff: Object.keys(FAILURE_KEYS),
+    storeBreaker: Object.keys(STORE_BREAKER_KEYS),
+  });
+
+/**
  * Validates `options` once (throwing {@link InvalidOptionError} naming the first bad option)
  * and returns a frozen copy. `namespace` is bound into the encryption's associated data.
  * @internal
@@ -280,11 +330,15 @@ function checkTimers(timers: unknown): Timers | undefined {
   });
 }
 
-function group<G extends object>(value: G | undefined, option: string): Partial<G> {
+function group<G extends object>(
+  value: G | undefined,
+  option: keyof typeof GROUP_KEYS,
+): Partial<G> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InvalidOptionError(option, 'an object', value);
   }
+  checkKnownKeys(value, GROUP_KEYS[option], option);
   return value;
 }
 
