@@ -22,7 +22,12 @@ export function raceSignal<T>(
   signal: AbortSignal | undefined,
 ): Promise<T> {
   if (signal === undefined) return adopt(promise);
-  if (signal.aborted) return Promise.reject(signal.reason);
+  if (signal.aborted) {
+    // The caller stops waiting, but `promise` still settles: its rejection is handled here,
+    // so an abort never leaves an unhandled rejection behind (a stream read, say).
+    adopt(promise).then(undefined, ignore);
+    return Promise.reject(signal.reason);
+  }
   return new Promise<T>((resolve, reject) => {
     register(signal, reject);
     adopt(promise).then(
@@ -37,6 +42,8 @@ export function raceSignal<T>(
     );
   });
 }
+
+function ignore(): void {}
 
 /** `value` as a native promise; a thenable whose `then` misbehaves becomes a rejection. */
 function adopt<T>(value: PromiseLike<T>): Promise<T> {

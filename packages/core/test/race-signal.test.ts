@@ -76,3 +76,27 @@ describe('raceSignal', () => {
     expect(added()).toBe(0);
   });
 });
+
+describe('raceSignal on an already aborted signal', () => {
+  it('handles the rejection of the promise it no longer waits for (no unhandled rejection)', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const controller = new AbortController();
+      const reason = new Error('caller gave up');
+      controller.abort(reason);
+      let rejectLater!: (error: unknown) => void;
+      const work = new Promise<never>((_resolve, reject) => {
+        rejectLater = reject;
+      });
+      await expect(raceSignal(work, controller.signal)).rejects.toBe(reason);
+      rejectLater(new Error('the read failed after the caller left'));
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
