@@ -37,9 +37,19 @@ function git(args: readonly string[]): string {
  * as the working tree's core: the public API of a 0.x release is a subset of it.
  * @throws when git or the commit is not available (a shallow clone, say).
  */
-export async function loadCoreRelease(
-  release: CoreRelease,
-): Promise<typeof import('@sluice/core')> {
+export function loadCoreRelease(release: CoreRelease): Promise<typeof import('@sluice/core')> {
+  let loaded = releases.get(release.version);
+  if (loaded === undefined) {
+    loaded = buildCoreRelease(release);
+    releases.set(release.version, loaded);
+  }
+  return loaded;
+}
+
+/** One build per release per process: a fleet scenario creates a contender per instance. */
+const releases = new Map<string, Promise<typeof import('@sluice/core')>>();
+
+async function buildCoreRelease(release: CoreRelease): Promise<typeof import('@sluice/core')> {
   const outDir = join(repoRoot, '.tmp', 'bench', `core-${release.version}`);
   const files = git(['ls-tree', '-r', '--name-only', release.commit, 'packages/core/src'])
     .split('\n')
