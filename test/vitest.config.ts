@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { SlowFirstSequencer } from './slow-first-sequencer.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const source = (path: string) => fileURLToPath(new URL(`../packages/${path}`, import.meta.url));
@@ -37,6 +38,8 @@ export default defineConfig({
     // OAuth, ACME, child processes), not on the CPU, so more workers than cores overlap
     // those waits (docs/testing.md has the per-file times; `pnpm test:timing` measures).
     maxWorkers: workers(),
+    // Slowest files first, also on a fresh clone's first run (no vitest cache yet).
+    sequence: { sequencer: SlowFirstSequencer },
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },
