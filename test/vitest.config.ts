@@ -22,8 +22,8 @@ const EXCLUDED = ['**/node_modules/**', '**/dist/**'];
 
 /**
  * Files that share worker processes with other files instead of getting a fresh one each
- * (`isolate: false`). A fresh process per file costs about 0.25 s of CPU: these 36 small
- * files took 19 s of CPU with a process each and 10 s sharing. Only packages whose tests leave
+ * (`isolate: false`). A fresh process per file costs about 0.25 s of CPU: these 48 small
+ * files took 24 s of CPU with a process each and 13 s sharing. Only packages whose tests leave
  * nothing behind are listed: process listeners and fake timers they install are removed,
  * globals they replace are restored, no mocked modules, no child process left running.
  * Everything else (servers, child processes, 1,000-instance fleets) keeps a process per file.
@@ -33,6 +33,8 @@ const SHARED_PROCESS_TESTS = [
   'packages/effect/test/**/*.test.ts',
   'packages/prometheus/test/**/*.test.ts',
   'packages/opentelemetry/test/**/*.test.ts',
+  // The fleet protocol over the in-memory store: no Redis, no sockets.
+  'packages/redis/test/coordination/**/*.test.ts',
 ];
 
 export default defineConfig({
