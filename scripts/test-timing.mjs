@@ -4,18 +4,35 @@
  * (vitest, same config) with a JSON report, then prints the wall time, the sum of per-file
  * times (what parallelism has to hide), and the slowest files with their test counts.
  *
- * Usage: node scripts/test-timing.mjs [--top N] [--from report.json] [vitest args...]
- *   --from   read an existing vitest JSON report instead of running the suite
- *   --top    how many of the slowest files to list (default 25)
+ * Usage: node scripts/test-timing.mjs [--top N] [--from report.json] [--write-slow-files] [vitest args...]
+ *   --from              read an existing vitest JSON report instead of running the suite
+ *   --top               how many of the slowest files to list (default 25)
+ *   --write-slow-files  rewrite test/slow-files.json (the start order of a fresh clone's
+ *                       first run, see test/slow-first-sequencer.ts) from this report
  * It measures; it never fails on a time. Exits with vitest's own exit code.
  */
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Files at least this slow are listed in test/slow-files.json. */
+const SLOW_FILE_MS = 2_000;
+
+/** The content of test/slow-files.json for `rows`: files of at least 2 s, slowest first. */
+export function slowFiles(rows) {
+  const files = Object.fromEntries(
+    rows.filter((row) => row.ms >= SLOW_FILE_MS).map((row) => [row.file, Math.round(row.ms)]),
+  );
+  return {
+    $comment:
+      'Start order of a run without vitest cache (a fresh clone): slowest first. Milliseconds from `pnpm test:timing --write-slow-files`.',
+    files,
+  };
+}
 
 /** Per-file rows `{ file, ms, tests, skipped }` of a vitest JSON report, slowest first. */
 export function fileTimes(report, root = REPO) {
@@ -34,10 +51,12 @@ export function fileTimes(report, root = REPO) {
 function main(argv) {
   let top = 25;
   let from;
+  let writeSlowFiles = false;
   const passThrough = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--top') top = Number(argv[++i]);
     else if (argv[i] === '--from') from = resolve(argv[++i]);
+    else if (argv[i] === '--write-slow-files') writeSlowFiles = true;
     else passThrough.push(argv[i]);
   }
   let wallMs;
@@ -79,6 +98,11 @@ function main(argv) {
     console.log(
       `| \`${row.file}\` | ${row.tests}${row.skipped > 0 ? ` (${row.skipped} skipped)` : ''} | ${seconds(row.ms)} | ${((100 * row.ms) / sum).toFixed(1)} % |`,
     );
+  }
+  if (writeSlowFiles) {
+    const target = join(REPO, 'test', 'slow-files.json');
+    writeFileSync(target, `${JSON.stringify(slowFiles(rows), null, 2)}\n`);
+    console.log(`\nwrote ${relative(REPO, target)}`);
   }
   return status;
 }

@@ -125,6 +125,9 @@ describe('@sluice/core portability', () => {
   });
 
   const bundles = ['dist/index.js', 'dist/index.cjs'].map((file) => join(coreDir, file));
+  if (!bundles.some((file) => existsSync(file))) {
+    console.warn('skipping the bundle check: packages/core/dist is not built (pnpm build)');
+  }
 
   it.skipIf(!bundles.some((file) => existsSync(file)))(
     'builds bundles that require and import no Node builtin (when built)',

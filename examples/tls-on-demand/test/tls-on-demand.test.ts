@@ -28,7 +28,9 @@ import { type ProbeResult, probe } from '../src/tls-probe.js';
 
 const hasPebble = findPebble() !== undefined;
 const mustRun = process.env.CI === 'true';
-if (!hasPebble && !mustRun) console.warn(PEBBLE_INSTALL_HINT);
+if (!hasPebble && !mustRun) {
+  console.warn(`skipping the on-demand TLS tests against pebble: ${PEBBLE_INSTALL_HINT}`);
+}
 
 const VALIDITY_SECONDS = 120;
 const REQUEST_TIMEOUT_MS = 1_000;

@@ -26,26 +26,38 @@ afterEach(() => {
 const UNHANDLED =
   /unhandled|Failed to refresh access token|ManagedIdentityCredential: Authentication failed/i;
 
-describe('the crash scenario: a background refresh fails after expiry, no request waiting', () => {
-  it('today: the bare ManagedIdentityCredential leaves the rejection unhandled and the process exits with code 1', async () => {
+// Three independent processes, each waiting out the SDK's real 3 s retry timer: they run side by
+// side (concurrent tests, each with its own `expect` and its own child) instead of one after
+// the other, which took a third of this file's time.
+describe.concurrent('the crash scenario: a background refresh fails after expiry, no request waiting', () => {
+  it('today: the bare ManagedIdentityCredential leaves the rejection unhandled and the process exits with code 1', async ({
+    expect,
+    onTestFinished,
+  }) => {
     const child = forkSdkProcess({ scenario: 'crash', credential: 'bare' });
-    children.push(child);
+    onTestFinished(() => child.kill());
     expect(await child.exited).toBe(1);
     expect(child.output()).toMatch(UNHANDLED);
     expect(child.output()).not.toContain('alive');
   });
 
-  it('refreshingTokenCredential: no unhandled rejection and the process stays up', async () => {
+  it('refreshingTokenCredential: no unhandled rejection and the process stays up', async ({
+    expect,
+    onTestFinished,
+  }) => {
     const child = forkSdkProcess({ scenario: 'crash', credential: 'call-time' });
-    children.push(child);
+    onTestFinished(() => child.kill());
     expect(await child.exited).toBe(0);
     expect(child.output()).toContain('alive');
     expect(child.output()).not.toMatch(UNHANDLED);
   });
 
-  it("refreshingTokenCredential with reportedExpiry 'actual': no unhandled rejection either", async () => {
+  it("refreshingTokenCredential with reportedExpiry 'actual': no unhandled rejection either", async ({
+    expect,
+    onTestFinished,
+  }) => {
     const child = forkSdkProcess({ scenario: 'crash', credential: 'actual' });
-    children.push(child);
+    onTestFinished(() => child.kill());
     expect(await child.exited).toBe(0);
     expect(child.output()).toContain('alive');
     expect(child.output()).not.toMatch(UNHANDLED);
