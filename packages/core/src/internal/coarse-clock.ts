@@ -70,13 +70,37 @@ const nativeNow: unknown = typeof Date === 'function' ? Date.now : undefined;
 const nativeSetTimeout: unknown =
   typeof setTimeout === 'function' ? globalThis.setTimeout : undefined;
 
+let inspectedNow: unknown;
+let inspectedNowIsNative = false;
+
+/**
+ * Whether `Date.now` is the engine's own function, by its source text: fake timers installed
+ * BEFORE this module was imported (a test setup file) are recognised too, since the identity
+ * check above would then compare the fake with itself. Inspected once per function.
+ */
+function nowIsNativeCode(): boolean {
+  const now: unknown = Date.now;
+  if (now !== inspectedNow) {
+    inspectedNow = now;
+    try {
+      inspectedNowIsNative =
+        typeof now === 'function' &&
+        /\{\s*\[native code\]\s*\}\s*$/.test(Function.prototype.toString.call(now));
+    } catch {
+      inspectedNowIsNative = false;
+    }
+  }
+  return inspectedNowIsNative;
+}
+
 /**
  * `Date.now()`, possibly shared with the calls just before this one (see the module's doc),
  * or NaN when it cannot be shared (the caller then reads the clock exactly).
  */
 export const coarseNow: CoarseClock = createCoarseClock({
   now: () => Date.now(),
-  native: () => Date.now === nativeNow && globalThis.setTimeout === nativeSetTimeout,
+  native: () =>
+    Date.now === nativeNow && globalThis.setTimeout === nativeSetTimeout && nowIsNativeCode(),
   onTurn: (drop) => {
     const timer = setTimeout(drop, 1) as unknown as { unref?: () => void };
     timer.unref?.();

@@ -148,3 +148,26 @@ describe('get() on the shared reading', () => {
     provider.close();
   });
 });
+
+describe('the module-level coarse clock', () => {
+  it('shares nothing when fake timers were installed before core was imported (a setup file)', async () => {
+    const { vi } = await import('vitest');
+    vi.useFakeTimers({ now: 1_700_000_000_000 });
+    try {
+      vi.resetModules();
+      const fresh = await import('../../src/internal/coarse-clock.js');
+      expect(fresh.coarseNow()).toBeNaN();
+      expect(fresh.coarseNow()).toBeNaN();
+    } finally {
+      vi.useRealTimers();
+      vi.resetModules();
+    }
+  });
+
+  it('shares a reading under the runtime clock', async () => {
+    const { coarseNow } = await import('../../src/internal/coarse-clock.js');
+    const first = coarseNow();
+    expect(Number.isFinite(first)).toBe(true);
+    expect(coarseNow()).toBe(first);
+  });
+});
