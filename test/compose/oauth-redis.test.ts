@@ -43,6 +43,7 @@ import {
   redisAvailable,
   startRedisServer,
 } from '../../packages/redis/test/support/redis-server.js';
+import { readyClient } from './support/redis.js';
 
 let redis: RedisServer;
 let as: AuthorizationServer;
@@ -71,9 +72,12 @@ describe.skipIf(!redisAvailable())('oauth x redis', () => {
     await redis?.stop();
   });
 
-  function coordinator(keyPrefix: string, withEncryption: boolean): FleetCoordinator {
+  async function coordinator(
+    keyPrefix: string,
+    withEncryption: boolean,
+  ): Promise<FleetCoordinator> {
     const fleet = createRedisCoordinator({
-      redis: redis.client(),
+      redis: await readyClient(redis),
       keyPrefix,
       ...(withEncryption ? { encryption } : {}),
     });
@@ -93,7 +97,7 @@ describe.skipIf(!redisAvailable())('oauth x redis', () => {
 
   /** One replica: its own coordinator (own ioredis client), its own mint and provider. */
   async function replica(keyPrefix: string, withEncryption: boolean) {
-    const fleet = coordinator(keyPrefix, withEncryption);
+    const fleet = await coordinator(keyPrefix, withEncryption);
     const provider = await createRefreshingProvider<AccessToken>({
       name: 'billing-api',
       mint: fleet.wrap('billing-api', clientCredentialsMint(mintOptions(as.basic))),
@@ -150,8 +154,8 @@ describe.skipIf(!redisAvailable())('oauth x redis', () => {
       expect(reason).toMatch(/DPoP/);
     });
 
-    it('wrap() refuses a DPoP mint at once with an error naming why (bound to a key only this process holds)', () => {
-      const fleet = coordinator(`oauth-redis-${++prefixes}:`, true);
+    it('wrap() refuses a DPoP mint at once with an error naming why (bound to a key only this process holds)', async () => {
+      const fleet = await coordinator(`oauth-redis-${++prefixes}:`, true);
       const refusal = catchSync(() => fleet.wrap('dpop-api', clientCredentialsMint(dpopOptions())));
       expect(refusal).toBeInstanceOf(Error);
       expect((refusal as { code?: string }).code).toBe('SLUICE_INVALID_OPTION');
@@ -168,7 +172,7 @@ describe.skipIf(!redisAvailable())('oauth x redis', () => {
 
     it('no replica ever presents a DPoP token it did not mint itself: every proof matches the token cnf.jkt at a verifying resource server', async () => {
       const keyPrefix = `oauth-redis-${++prefixes}:`;
-      const fleet = coordinator(keyPrefix, true);
+      const fleet = await coordinator(keyPrefix, true);
       expect(() => fleet.wrap('dpop-api', clientCredentialsMint(dpopOptions()))).toThrow(/DPoP/);
 
       // What users do instead: each replica keeps its own DPoP mint (and key pair).
@@ -199,8 +203,8 @@ describe.skipIf(!redisAvailable())('oauth x redis', () => {
       for (const request of rs.requests) expect(request.scheme).toBe('dpop');
     });
 
-    it('a keyed DPoP mint behind wrapKeyed is refused too when it carries its traits', () => {
-      const fleet = coordinator(`oauth-redis-${++prefixes}:`, false);
+    it('a keyed DPoP mint behind wrapKeyed is refused too when it carries its traits', async () => {
+      const fleet = await coordinator(`oauth-redis-${++prefixes}:`, false);
       const inner = clientCredentialsMint(dpopOptions());
       const keyedMint = (_tenant: string, context: Parameters<typeof inner>[0]) => inner(context);
       const traits = mintTraitsOf<AccessToken>(inner);
