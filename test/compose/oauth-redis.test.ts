@@ -22,6 +22,7 @@ import {
   createAuthFetch,
   type TokenEndpointOptions,
 } from '@sluice/oauth';
+import { REFRESH_SPAN_NAME, traceMint } from '@sluice/opentelemetry';
 import {
   createRedisCoordinator,
   type EncryptionOptions,
@@ -38,6 +39,7 @@ import {
   type ResourceServer,
   startResourceServer,
 } from '../../packages/oauth/test/support/resource-server.js';
+import { createTracing } from '../../packages/opentelemetry/test/support/otel.js';
 import {
   type RedisServer,
   redisAvailable,
@@ -139,6 +141,41 @@ describe.skipIf(!redisAvailable())('oauth x redis', () => {
       expect(as.issued(as.basic.clientId) - issuedBefore).toBe(1);
     });
   }
+
+  it('a traced OAuth mint (traceMint, oauth x opentelemetry x redis) behind wrap() is still stored with its codec: two replicas present the same real token, one token request', async () => {
+    const keyPrefix = `oauth-redis-${++prefixes}:`;
+    const { tracerProvider, spans } = createTracing();
+    const before = as.tokenRequests();
+    const apis = [];
+    for (let i = 0; i < 2; i++) {
+      const fleet = await coordinator(keyPrefix, true);
+      const provider = await createRefreshingProvider<AccessToken>({
+        name: 'billing-api',
+        mint: fleet.wrap(
+          'billing-api',
+          traceMint(clientCredentialsMint(mintOptions(as.basic)), {
+            name: 'billing-api',
+            tracerProvider,
+          }),
+        ),
+      });
+      closers.push(() => provider.close());
+      apis.push(createAuthFetch(provider, { allowInsecureRequests: true }));
+    }
+    for (const api of apis) expect((await api(`${rs.url}/traced`)).status).toBe(200);
+    expect(new Set(rs.requests.map((request) => request.token)).size).toBe(1);
+    expect(as.tokenRequests() - before).toBe(1);
+    expect(spans(REFRESH_SPAN_NAME)).toHaveLength(1); // only the leader minted
+  });
+
+  it('a traced DPoP mint is refused by wrap() like an untraced one', async () => {
+    const fleet = await coordinator(`oauth-redis-${++prefixes}:`, false);
+    const { tracerProvider } = createTracing();
+    const traced = traceMint(clientCredentialsMint({ ...mintOptions(as.dpop), dpop: true }), {
+      tracerProvider,
+    });
+    expect(() => fleet.wrap('dpop-api', traced)).toThrow(/DPoP/);
+  });
 
   it('an OAuth mint advertises a codec, so wrap() needs no option to store the real token', () => {
     const mint = clientCredentialsMint(mintOptions(as.basic));
