@@ -19,9 +19,16 @@ export interface Credential<T> {
   readonly expiresAt?: number;
   /**
    * The issuer's or a coordinator's own due point, in epoch milliseconds on the provider's
-   * clock: when a refresh becomes useful (Azure's `refreshAfterTimestamp`, a fleet's shared
-   * due point). See docs/policy.md for how it combines with `refreshAt`, jitter and the floor.
-   * Absent: the provider's own policy decides.
+   * clock: when a refresh becomes useful (Azure's `refreshAfterTimestamp`, a metadata
+   * server's rotation point, a fleet's shared due point). Absent: the provider's own policy
+   * decides.
+   *
+   * It replaces the `refreshAt` fraction for this credential. Jitter only delays it, by at
+   * most `jitter × (refreshAfter − issuedAt)`; it is never later than `refreshFloorMs` before
+   * `expiresAt`. In the past (at or before the mint landed): due at once, still served, and
+   * refreshed after `minRefreshIntervalMs`. After `expiresAt`: clamped to it. Anything but a
+   * finite number fails the mint with `InvalidCredentialError` (`SLUICE_INVALID_CREDENTIAL`)
+   * naming `refreshAfter`. See docs/policy.md.
    */
   readonly refreshAfter?: number;
 }
@@ -83,8 +90,8 @@ export function credentialFromExpiresIn<T>(
 }
 
 /**
- * Checks what a mint resolved to and returns a frozen copy holding only `value` and
- * `expiresAt`. The thrown message describes the problem, never the value.
+ * Checks what a mint resolved to and returns a frozen copy holding only `value`,
+ * `expiresAt` and `refreshAfter`. The thrown message describes the problem, never the value.
  *
  * @internal
  */
@@ -99,22 +106,35 @@ export function checkMintedCredential<T>(
       opts,
     );
   }
-  const { value, expiresAt } = candidate as { value?: unknown; expiresAt?: unknown };
+  const { value, expiresAt, refreshAfter } = candidate as {
+    value?: unknown;
+    expiresAt?: unknown;
+    refreshAfter?: unknown;
+  };
   if (value === undefined) throw new InvalidCredentialError('`value` is missing', opts);
-  if (expiresAt === undefined) return Object.freeze({ value: value as T });
-  if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt)) {
-    const got =
-      expiresAt instanceof Date
-        ? 'a Date (convert it with date.getTime())'
-        : typeof expiresAt === 'number'
-          ? String(expiresAt)
-          : `a ${typeof expiresAt}`;
-    throw new InvalidCredentialError(
-      `\`expiresAt\` must be a finite number of epoch milliseconds, received ${got}`,
-      opts,
-    );
-  }
-  return Object.freeze({ value: value as T, expiresAt });
+  checkEpochMs(expiresAt, 'expiresAt', opts);
+  checkEpochMs(refreshAfter, 'refreshAfter', opts);
+  const checked: { value: T; expiresAt?: number; refreshAfter?: number } = { value: value as T };
+  if (expiresAt !== undefined) checked.expiresAt = expiresAt as number;
+  if (refreshAfter !== undefined) checked.refreshAfter = refreshAfter as number;
+  return Object.freeze(checked);
+}
+
+/** Throws unless `field` is absent or a finite number of epoch milliseconds. */
+function checkEpochMs(field: unknown, label: string, opts: { name: string } | undefined): void {
+  if (field === undefined || (typeof field === 'number' && Number.isFinite(field))) return;
+  const got =
+    field instanceof Date
+      ? 'a Date (convert it with date.getTime())'
+      : typeof field === 'number'
+        ? String(field)
+        : field === null
+          ? 'null'
+          : `a ${typeof field}`;
+  throw new InvalidCredentialError(
+    `\`${label}\` must be a finite number of epoch milliseconds, received ${got}`,
+    opts,
+  );
 }
 
 /**

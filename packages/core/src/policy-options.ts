@@ -36,7 +36,9 @@ export interface RefreshPolicyOptions {
   refreshAt?: number;
   /**
    * Largest fraction of the lifetime the due point may be pulled earlier, sampled once per
-   * credential so a fleet never refreshes in step; in [0, refreshAt].
+   * credential so a fleet never refreshes in step; in [0, refreshAt]. For a credential with
+   * `refreshAfter`, the largest fraction of `refreshAfter − issuedAt` the due point is
+   * delayed past `refreshAfter` (never pulled earlier: before it a refresh is useless).
    * @default 0.1 (or `refreshAt`, if that is smaller)
    */
   jitter?: number;
@@ -56,6 +58,8 @@ export interface RefreshPolicyOptions {
   /**
    * Refresh-loop guard, in milliseconds: when a mint returns a credential that is due at
    * once, or whose expiry did not advance, the next proactive refresh waits at least this.
+   * (A credential whose expiry did not advance is next tried at the floor before expiry:
+   * the kept-credential rule in docs/policy.md.)
    * Also the invalidation guard: a credential minted because of an invalidation cannot be
    * invalidated again for this long (`onInvalidateRefused` reports it), so a server that
    * rejects every token costs at most one mint per interval. 0 turns both guards off.

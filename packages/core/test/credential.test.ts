@@ -81,6 +81,48 @@ describe('checkMintedCredential', () => {
   });
 });
 
+describe('checkMintedCredential: refreshAfter', () => {
+  it('keeps a finite refreshAfter in the frozen copy, and adds none when absent', () => {
+    expect(checkMintedCredential({ value: 'v', expiresAt: 9, refreshAfter: 5 }, 'n')).toEqual({
+      value: 'v',
+      expiresAt: 9,
+      refreshAfter: 5,
+    });
+    expect('refreshAfter' in checkMintedCredential({ value: 'v', expiresAt: 9 }, 'n')).toBe(false);
+    // A refreshAfter without expiry, in the past or after expiry is valid: the policy places it.
+    expect(checkMintedCredential({ value: 'v', refreshAfter: 5 }, 'n').refreshAfter).toBe(5);
+    expect(checkMintedCredential({ value: 'v', expiresAt: 9, refreshAfter: 99 }, 'n')).toEqual({
+      value: 'v',
+      expiresAt: 9,
+      refreshAfter: 99,
+    });
+  });
+
+  it.each([
+    ['NaN', Number.NaN, 'received NaN'],
+    ['Infinity', Number.POSITIVE_INFINITY, 'received Infinity'],
+    ['a string', '1700000000000', 'received a string'],
+    ['a Date', new Date(0), 'a Date (convert it with date.getTime())'],
+    ['null', null, 'received null'],
+    ['a bigint', 1n, 'received a bigint'],
+  ])(
+    'refuses a refreshAfter that is %s with InvalidCredentialError naming the field',
+    (_, bad, says) => {
+      let caught: unknown;
+      try {
+        checkMintedCredential({ value: 'sk_SECRET', expiresAt: 9, refreshAfter: bad }, 'api');
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(InvalidCredentialError);
+      const message = (caught as Error).message;
+      expect(message).toContain('`refreshAfter` must be a finite number of epoch milliseconds');
+      expect(message).toContain(says);
+      expect(message).not.toContain('sk_SECRET');
+    },
+  );
+});
+
 describe('remainingMs', () => {
   it('is expiresAt - now, or undefined for a credential that never expires', () => {
     expect(remainingMs({ value: 1, expiresAt: 1_500 }, 1_000)).toBe(500);

@@ -137,6 +137,166 @@ describe('2. the due point', () => {
   });
 });
 
+describe('2b. refreshAfter: the credential says when to refresh it', () => {
+  const DAY = 24 * HOUR;
+
+  it.each([0, 0.5, 0.999])(
+    'Azure-like: a 24 h credential with refreshAfter at 12 h is refreshed between 12 h and 13.2 h, not at 19 h (jitter sample %s)',
+    async (r) => {
+      let mints = 0;
+      const mintedAt: number[] = [];
+      const provider = await createRefreshingProvider<string>({
+        mint: () => {
+          mints++;
+          mintedAt.push(Date.now());
+          return {
+            value: `t${mints}`,
+            expiresAt: Date.now() + DAY,
+            refreshAfter: Date.now() + DAY / 2,
+          };
+        },
+        random: () => r,
+      });
+      for (let minute = 1; minute <= 14 * 60; minute++) {
+        await clock.tickAsync(MINUTE);
+        await provider.get();
+      }
+      expect(mints).toBe(2);
+      const refreshedAfterMs = (mintedAt[1] as number) - START;
+      expect(refreshedAfterMs).toBeGreaterThanOrEqual(12 * HOUR);
+      expect(refreshedAfterMs).toBeLessThanOrEqual(13.2 * HOUR + MINUTE);
+      expect(refreshedAfterMs).toBeLessThan(19 * HOUR);
+    },
+  );
+
+  /**
+   * A metadata server (EC2 IMDS, ECS, GCE, Azure IMDS): it hands out the same credential
+   * (same value, same expiresAt) until `leadMs` before its 1 h expiry, then a new 1 h one.
+   */
+  function metadataServer(leadMs: number, announce: boolean) {
+    let generation = 1;
+    let expiresAt = START + HOUR;
+    let handedBack = 0;
+    const calls: number[] = [];
+    const mint = () => {
+      const now = Date.now();
+      calls.push(now);
+      if (now >= expiresAt - leadMs) {
+        generation++;
+        expiresAt = now + HOUR;
+      } else if (calls.length > 1) {
+        handedBack++;
+      }
+      const credential = { value: `cred-${generation}`, expiresAt };
+      return announce ? { ...credential, refreshAfter: expiresAt - leadMs } : credential;
+    };
+    return { mint, calls, handedBack: () => handedBack };
+  }
+
+  async function getEverySecondFor(provider: RefreshingProvider<string>, ms: number) {
+    for (let t = 0; t < ms; t += 1_000) {
+      await clock.tickAsync(1_000);
+      await provider.get();
+    }
+  }
+
+  it.each([0, 0.5, 0.999])(
+    'metadata-server simulation: a source announcing its rotation with refreshAfter costs at most 4 calls over 3 h of get() every second (7 before; jitter sample %s)',
+    async (r) => {
+      const server = metadataServer(5 * MINUTE, true);
+      const provider = await createRefreshingProvider({ mint: server.mint, random: () => r });
+      await getEverySecondFor(provider, 3 * HOUR);
+      expect(server.calls.length).toBeLessThanOrEqual(4);
+      // One call per rotation: none was made before the source rotates.
+      expect(server.handedBack()).toBe(0);
+    },
+  );
+
+  it('kept-credential rule: a metadata server that hands back its credential until 1 min before expiry costs at most 2 calls per credential, never a chain of early refreshes (10 before)', async () => {
+    const server = metadataServer(MINUTE, false);
+    const provider = await createRefreshingProvider({ mint: server.mint, random: () => 0 });
+    await getEverySecondFor(provider, 3 * HOUR);
+    // 0, 48 min (handed back), 59.5 min (the floor: new), and so on for each credential.
+    expect(server.calls.map((t) => (t - START) / MINUTE)).toEqual([
+      0, 48, 59.5, 107.5, 119, 167, 178.5,
+    ]);
+  });
+
+  it('kept-credential rule: after a credential handed back unchanged, the next attempt is at the floor before expiry', async () => {
+    const expiresAt = START + HOUR;
+    let mints = 0;
+    const provider = await createRefreshingProvider<string>({
+      mint: () => {
+        mints++;
+        return { value: 'same', expiresAt };
+      },
+      random: () => 0,
+    });
+    await clock.tickAsync(48 * MINUTE);
+    await provider.get();
+    await flush();
+    expect(mints).toBe(2);
+    expect(provider.snapshot().refreshDueAt).toBe(expiresAt - 30_000);
+  });
+
+  it('a refreshAfter in the past makes the credential due at once: it is served, and refreshed after the refresh-loop guard', async () => {
+    let mints = 0;
+    const provider = await createRefreshingProvider<string>({
+      mint: () => {
+        mints++;
+        return { value: `t${mints}`, expiresAt: Date.now() + HOUR, refreshAfter: 0 };
+      },
+    });
+    expect(provider.snapshot()).toMatchObject({ refreshDueAt: START + 5_000, status: 'fresh' });
+    expect(await provider.get()).toBe('t1');
+    await clock.tickAsync(5_000);
+    expect(await provider.get()).toBe('t1');
+    await flush();
+    expect(mints).toBe(2);
+    expect(await provider.get()).toBe('t2');
+  });
+
+  it('a refreshAfter after expiresAt is clamped: due at the floor before expiry', async () => {
+    const provider = await createRefreshingProvider<string>({
+      mint: () => ({ value: 'v', expiresAt: Date.now() + HOUR, refreshAfter: Date.now() + DAY }),
+      random: () => 0.9,
+    });
+    expect(provider.snapshot().refreshDueAt).toBe(START + HOUR - 30_000);
+  });
+
+  it('a credential without expiry is refreshed at its refreshAfter', async () => {
+    let mints = 0;
+    const provider = await createRefreshingProvider<string>({
+      mint: () => {
+        mints++;
+        return { value: `t${mints}`, refreshAfter: Date.now() + HOUR };
+      },
+      random: () => 0,
+    });
+    expect(provider.snapshot()).toMatchObject({ expiresAt: null, refreshDueAt: START + HOUR });
+    await clock.tickAsync(HOUR);
+    await provider.get();
+    await flush();
+    expect(mints).toBe(2);
+  });
+
+  it('a refreshAfter that is not a finite number fails the mint with InvalidCredentialError naming the field; a valid cached credential is still served', async () => {
+    const { provider, last } = await started();
+    await clock.tickAsync(0.8 * HOUR);
+    expect(await provider.get()).toBe('token-1');
+    last().deferred.resolve({
+      value: 'token-2',
+      expiresAt: Date.now() + HOUR,
+      refreshAfter: Number.NaN,
+    });
+    await flush();
+    expect(await provider.get()).toBe('token-1');
+    expect(provider.snapshot().lastError).toMatchObject({ code: 'SLUICE_INVALID_CREDENTIAL' });
+    expect(provider.snapshot().lastError?.message).toContain('`refreshAfter`');
+    expect(provider.snapshot().lastError?.message).not.toContain('token-2');
+  });
+});
+
 describe('3. waiting for a mint (single-flight)', () => {
   it('all concurrent callers on an expired credential join ONE mint and get its value', async () => {
     const { provider, calls, last } = await started();

@@ -453,6 +453,7 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
       previousExpiresAt,
       policy.timing,
       sample(policy.random),
+      credential.refreshAfter,
     );
     this.#credential = credential;
     this.#schedule = schedule;

@@ -9,7 +9,9 @@
  * Jitter is out of the model: the provider under test gets `random: () => 0`, so a
  * credential installed at `now` with lifetime `L` is due at
  * `max(now, min(now + L x refreshAt, expiresAt - refreshFloorMs))`, pushed to at least
- * `now + minRefreshIntervalMs` when that is `now` already or the expiry did not advance.
+ * `now + minRefreshIntervalMs` when that is `now` already or the expiry did not advance; a
+ * credential whose expiry did not advance is due at `max(now, expiresAt - refreshFloorMs)`
+ * (the kept-credential rule), pushed likewise.
  *
  * What the model simulates beyond the plain policy:
  * - Reporter events are queued and delivered when the outermost operation ends, in the order
@@ -680,9 +682,10 @@ function install(
   if (hasExpiry) {
     const lifetime = expiresAt - now;
     dueAt = Math.max(Math.min(now + lifetime * refreshAt, expiresAt - refreshFloorMs), now);
-    if (dueAt <= now || (priorExpiry !== undefined && expiresAt <= priorExpiry)) {
-      dueAt = Math.max(dueAt, now + minRefreshIntervalMs);
-    }
+    const kept = priorExpiry !== undefined && expiresAt <= priorExpiry;
+    // The kept-credential rule: the expiry did not advance, so next try at the floor.
+    if (kept) dueAt = Math.max(expiresAt - refreshFloorMs, now);
+    if (dueAt <= now || kept) dueAt = Math.max(dueAt, now + minRefreshIntervalMs);
   }
   cell.cached = { mintId, expiresAt, hasExpiry, issuedAt: now, dueAt, reason: flight.reason };
   cell.previous = null;
