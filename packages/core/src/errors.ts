@@ -137,23 +137,60 @@ export class InvalidCredentialError extends SluiceError {
   }
 }
 
+/** How {@link InvalidOptionError} describes the value it received. */
+export interface InvalidOptionErrorOptions {
+  /**
+   * `true`: the option holds a secret (a client secret, a token, a private key), so the
+   * value is described by its type only (`a string`, `an object`), whatever its length.
+   * `false`: the value is public (a URL, a name) and a string is shown in full, up to 200
+   * characters (longer ones are cut).
+   * @default undefined: strings and bigints up to 16 characters are shown, longer ones by
+   * length only (a long one may be a misplaced secret)
+   */
+  readonly secret?: boolean;
+}
+
 /**
  * A programmer error in the options: names the option and describes the bad value.
- * Thrown synchronously at construction (or rejected from the async factory).
+ * Thrown synchronously at construction (or rejected from the async factory). Pass
+ * `{ secret: true }` for an option that holds a secret: the value is then described by its
+ * type only, never echoed.
+ *
+ * @example
+ * ```ts
+ * import { InvalidOptionError } from '@sluice/core';
+ * const error = new InvalidOptionError('clientSecret', 'a non-empty string', 42, { secret: true });
+ * error.message; // 'option `clientSecret` must be a non-empty string; received a number'
+ * ```
  */
 export class InvalidOptionError extends SluiceError {
   declare readonly code: 'SLUICE_INVALID_OPTION';
   /** The option's path, for example `breaker.cooldownMs`. */
   readonly option: string;
 
-  constructor(option: string, expected: string, received: unknown) {
-    super(
-      'SLUICE_INVALID_OPTION',
-      `option \`${option}\` must be ${expected}; received ${describe(received)}`,
-    );
+  constructor(
+    option: string,
+    expected: string,
+    received: unknown,
+    options?: InvalidOptionErrorOptions,
+  ) {
+    const shown =
+      options?.secret === true
+        ? describeType(received)
+        : options?.secret === false && typeof received === 'string'
+          ? JSON.stringify(
+              received.length > MAX_PUBLIC_CHARS
+                ? `${received.slice(0, MAX_PUBLIC_CHARS - 1)}…`
+                : received,
+            )
+          : describe(received);
+    super('SLUICE_INVALID_OPTION', `option \`${option}\` must be ${expected}; received ${shown}`);
     this.option = option;
   }
 }
+
+/** The longest public option value {@link InvalidOptionError} shows. */
+const MAX_PUBLIC_CHARS = 200;
 
 /** The provider was closed; no further credential is served or minted. */
 export class ProviderClosedError extends SluiceError {
@@ -246,6 +283,21 @@ export interface SluiceErrorByCode {
 
 function label(name: string | undefined): string {
   return name === undefined || name === '' ? '' : `[${name}] `;
+}
+
+/** The type of a value, never the value: for options that hold secrets. */
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+      return value === '' ? 'an empty string' : 'a string';
+    case 'undefined':
+      return 'undefined';
+    case 'object':
+      return Array.isArray(value) ? 'an array' : 'an object';
+    default:
+      return `a ${typeof value}`;
+  }
 }
 
 /** A short, safe description of an option value for error messages. */

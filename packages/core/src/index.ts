@@ -27,6 +27,7 @@ export {
   InvalidClockError,
   InvalidCredentialError,
   InvalidOptionError,
+  type InvalidOptionErrorOptions,
   isSluiceError,
   KeysBusyError,
   MaxWaitError,

@@ -81,6 +81,30 @@ describe('errors', () => {
     expect(error.message).toContain('a string of length 27');
   });
 
+  it('InvalidOptionError with { secret: true } describes even a short value by its type only', () => {
+    for (const [value, shown] of [
+      ['hunter2', 'a string'],
+      ['', 'an empty string'],
+      [42, 'a number'],
+      [7n, 'a bigint'],
+      [{ method: 'x' }, 'an object'],
+      [['s3cret'], 'an array'],
+      [null, 'null'],
+    ] as const) {
+      const error = new InvalidOptionError('clientSecret', 'a string', value, { secret: true });
+      expect(error.message).toBe(`option \`clientSecret\` must be a string; received ${shown}`);
+    }
+  });
+
+  it('InvalidOptionError with { secret: false } shows a public string in full, bounded', () => {
+    const url = 'http://auth.example.com/realms/x';
+    expect(new InvalidOptionError('issuer', 'an https: URL', url, { secret: false }).message).toBe(
+      `option \`issuer\` must be an https: URL; received "${url}"`,
+    );
+    const long = new InvalidOptionError('issuer', 'a URL', 'x'.repeat(500), { secret: false });
+    expect(long.message).toContain(`"${'x'.repeat(199)}…"`);
+  });
+
   it('never echoes a long bigint option value in full, by the same rule as strings', () => {
     const secret = 123456789012345678901234567890n;
     const error = new InvalidOptionError('maxKeys', 'an integer', secret);

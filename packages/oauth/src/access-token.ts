@@ -131,6 +131,26 @@ export function normalizeTokenType(tokenType: string): string {
   }
 }
 
+/**
+ * Why `token` cannot be sent in an `Authorization` header, or `undefined` when it can. A token
+ * must be visible ASCII (RFC 6750's `b64token` and RFC 9110's `token68` are subsets of it):
+ * a CR, LF or NUL would inject headers or be refused by `fetch`, a space would split the
+ * credentials. The reason names the class of character, never the token.
+ */
+export function unpresentableReason(token: string): string | undefined {
+  if (token === '') return 'it is empty';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+  const bad = /[^\x21-\x7e]/.exec(token);
+  if (bad === null) return undefined;
+  const char = bad[0];
+  if (char === '\r' || char === '\n' || char === '\0') {
+    return 'it contains a CR, LF or NUL character';
+  }
+  if (char === ' ' || char === '\t') return 'it contains white space';
+  if (char < ' ' || char === '\x7f') return 'it contains a control character';
+  return 'it contains a character outside visible ASCII';
+}
+
 /** What `createAuthFetch` needs from a provider's value: the token and how to present it. */
 export interface PresentableToken {
   readonly token: string;
@@ -146,7 +166,10 @@ export interface PresentableToken {
  */
 export function presentableToken(value: unknown): PresentableToken | string {
   if (typeof value === 'string') {
-    return value === '' ? 'an empty string' : { token: value, scheme: 'bearer', dpop: undefined };
+    if (value === '') return 'an empty string';
+    const why = unpresentableReason(value);
+    if (why !== undefined) return `a token that cannot go in an HTTP header (${why})`;
+    return { token: value, scheme: 'bearer', dpop: undefined };
   }
   if (value === null || value === undefined) return String(value);
   if (typeof value !== 'object') return `a ${typeof value}`;
@@ -156,6 +179,11 @@ export function presentableToken(value: unknown): PresentableToken | string {
     dpop?: unknown;
   };
   if (typeof token !== 'string' || token === '') return 'an object without a string `token`';
+  if (token === REDACTED) {
+    return 'a redacted token (`[redacted]`: a JSON copy of an AccessToken, not the token)';
+  }
+  const why = unpresentableReason(token);
+  if (why !== undefined) return `a token that cannot go in an HTTP header (${why})`;
   const isDPoP = typeof tokenType === 'string' && tokenType.toLowerCase() === 'dpop';
   if (isDPoP && (typeof dpop !== 'object' || dpop === null)) {
     return 'a DPoP token without its `dpop` key handle';

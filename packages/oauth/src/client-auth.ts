@@ -4,7 +4,7 @@
  */
 
 import * as oauth from 'oauth4webapi';
-import { checkObject, checkSecret, invalid, optionalString } from './validate.js';
+import { checkObject, checkSecret, invalid } from './validate.js';
 
 /** Client authentication with a shared secret. */
 export interface ClientSecretAuth {
@@ -65,7 +65,8 @@ const METHODS: readonly ClientAuthMethod[] = [
 
 /** Checks `clientAuth` and builds oauth4webapi's client authentication. @internal */
 export function resolveClientAuth(value: unknown, option: string): oauth.ClientAuth {
-  const auth = checkObject(value, option);
+  // Every part of clientAuth may hold a secret: wrong values are described by type only.
+  const auth = checkObject(value, option, true);
   const method = auth.method;
   switch (method) {
     case 'client_secret_basic':
@@ -77,15 +78,15 @@ export function resolveClientAuth(value: unknown, option: string): oauth.ClientA
     case 'private_key_jwt': {
       const key = auth.privateKey;
       if (!isPrivateCryptoKey(key)) {
-        invalid(`${option}.privateKey`, 'a private CryptoKey that can sign', key);
+        invalid(`${option}.privateKey`, 'a private CryptoKey that can sign', key, true);
       }
-      const kid = optionalString(auth.keyId, `${option}.keyId`);
+      const kid = auth.keyId === undefined ? undefined : checkSecret(auth.keyId, `${option}.keyId`);
       return oauth.PrivateKeyJwt(kid === undefined ? key : { key, kid });
     }
     case 'none':
       return oauth.None();
     default:
-      return invalid(`${option}.method`, `one of ${METHODS.join(', ')}`, method);
+      return invalid(`${option}.method`, `one of ${METHODS.join(', ')}`, method, true);
   }
 }
 

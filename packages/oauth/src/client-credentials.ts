@@ -6,6 +6,7 @@
 import type { Mint } from '@sluice/core';
 import * as oauth from 'oauth4webapi';
 import type { AccessToken } from './access-token.js';
+import { withAccessTokenTraits } from './access-token-codec.js';
 import {
   type Grant,
   requestToken,
@@ -34,7 +35,12 @@ export interface ClientCredentialsMintOptions extends TokenEndpointOptions {
  *
  * Options are checked here, at once; the mint itself rejects with `TokenEndpointError`
  * (OAuth `error` and HTTP status, `transient` for 429 and 5xx), `InvalidTokenResponseError`,
- * `DiscoveryError`, or `fetch`'s own network and abort errors, unchanged.
+ * `DiscoveryError`, `UnreachableError` (the token endpoint's host could not be reached), or
+ * the signal's reason on abort.
+ *
+ * The mint advertises core mint traits: `accessTokenCodec` for its tokens, so a fleet
+ * coordinator (`@sluice/redis`) shares the real token; with `dpop`, `unshareable` instead
+ * (a DPoP-bound token works only with this mint's key pair), so a coordinator refuses it.
  *
  * @throws {InvalidOptionError} `SLUICE_INVALID_OPTION` naming the bad option
  *   (`clientCredentialsMint.clientAuth.clientSecret`, ...), never echoing a secret.
@@ -71,5 +77,8 @@ export function clientCredentialsMint(options: ClientCredentialsMintOptions): Mi
     process: (as, response) =>
       oauth.processClientCredentialsResponse(as, endpoint.client, response),
   };
-  return async ({ signal }) => (await requestToken(endpoint, grant, signal)).credential;
+  return withAccessTokenTraits(
+    async ({ signal }) => (await requestToken(endpoint, grant, signal)).credential,
+    endpoint.dpop !== undefined,
+  );
 }

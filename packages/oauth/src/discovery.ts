@@ -4,9 +4,11 @@
  * aborted only when every mint waiting for it has given up.
  */
 
-import { raceSignal } from '@sluice/core';
+import { isTransientNetworkError, raceSignal } from '@sluice/core';
 import * as oauth from 'oauth4webapi';
 import { DiscoveryError } from './errors.js';
+import { unreachableProblem } from './network.js';
+import { publicUrl } from './validate.js';
 
 /**
  * Authorization-server metadata (RFC 8414): at least `issuer` and, for the mints,
@@ -112,18 +114,33 @@ export function createDiscovery(config: DiscoveryConfig): MetadataSource {
   };
 }
 
-/** One discovery request; its failures become {@link DiscoveryError} (aborts stay as they are). */
+/**
+ * One discovery request; its failures become {@link DiscoveryError}, an unreachable host
+ * included (naming the host and the cause's code); aborts reject with the signal's reason.
+ */
 async function discover(
   config: DiscoveryConfig,
   signal: AbortSignal,
 ): Promise<oauth.AuthorizationServer> {
+  const issuer = publicUrl(config.issuer);
+  const send: FetchLike = async (url, init) => {
+    try {
+      return await (config.fetch ?? globalThis.fetch)(url, init);
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      // No status, yet a refused or reset connection may well heal: transient says so.
+      throw new DiscoveryError(issuer, unreachableProblem(url, error), undefined, {
+        cause: error,
+        transient: isTransientNetworkError(error),
+      });
+    }
+  };
   const response = await oauth.discoveryRequest(config.issuer, {
     algorithm: config.algorithm,
     signal,
-    ...(config.fetch === undefined ? {} : { [oauth.customFetch]: asCustomFetch(config.fetch) }),
+    [oauth.customFetch]: asCustomFetch(send),
     [oauth.allowInsecureRequests]: config.allowInsecureRequests,
   });
-  const issuer = config.issuer.href;
   if (response.status !== 200) {
     await response.body?.cancel().catch(() => {});
     throw new DiscoveryError(issuer, `HTTP ${response.status}`, response.status);

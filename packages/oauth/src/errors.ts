@@ -16,7 +16,10 @@ export type OAuthErrorCode =
   | 'SLUICE_OAUTH_DISCOVERY'
   | 'SLUICE_OAUTH_ROTATION_HOOK'
   | 'SLUICE_OAUTH_INSECURE_REQUEST'
-  | 'SLUICE_OAUTH_UNSUPPORTED_TOKEN';
+  | 'SLUICE_OAUTH_UNSUPPORTED_TOKEN'
+  | 'SLUICE_OAUTH_UNREACHABLE'
+  | 'SLUICE_OAUTH_ORIGIN_NOT_ALLOWED'
+  | 'SLUICE_OAUTH_TOKEN_CODEC';
 
 /**
  * The base of every error `@sluice/oauth` raises: a `SluiceError` with a `SLUICE_OAUTH_` code.
@@ -46,7 +49,10 @@ export interface TokenEndpointErrorDetails {
   readonly oauthErrorDescription?: string | undefined;
   /** The server's `error_uri`, when it sent one. */
   readonly oauthErrorUri?: string | undefined;
-  /** The answer's `Retry-After`, in milliseconds from when it was read, when it had one. */
+  /**
+   * The answer's `Retry-After` in milliseconds from when it was read: for a 429 or 5xx with a
+   * well-formed value in the future only (a malformed one gives no hint, never 0).
+   */
   readonly retryAfterMs?: number | undefined;
 }
 
@@ -75,7 +81,10 @@ export class TokenEndpointError extends OAuthError {
   readonly oauthErrorDescription: string | undefined;
   /** The server's `error_uri`, when it sent one. */
   readonly oauthErrorUri: string | undefined;
-  /** The answer's `Retry-After` in milliseconds, when it had one. */
+  /**
+   * The answer's `Retry-After` in milliseconds (429 and 5xx only, well-formed only): core's
+   * circuit breaker opens at once and makes no upstream call until then (up to its cap).
+   */
   readonly retryAfterMs: number | undefined;
 
   constructor(details: TokenEndpointErrorDetails) {
@@ -122,10 +131,13 @@ export class InvalidTokenResponseError extends OAuthError {
 }
 
 /**
- * Authorization-server metadata discovery failed: the `.well-known` document answered
- * something other than 200, or it is not valid metadata for the configured issuer (an issuer
- * mismatch, no `token_endpoint`). `status` is the HTTP status when there was an answer;
- * `transient` follows core's `classifyHttpStatus`.
+ * Authorization-server metadata discovery failed: the issuer's host could not be reached
+ * (the message names the host and the cause's code, `cause` is `fetch`'s error), the
+ * `.well-known` document answered something other than 200, or it is not valid metadata for
+ * the configured issuer (an issuer mismatch, no `token_endpoint`). `status` is the HTTP
+ * status when there was an answer; `transient` follows core's `classifyHttpStatus`, or
+ * core's `isTransientNetworkError` for an unreachable host. `issuer` never carries
+ * credentials, a query or a fragment.
  */
 export class DiscoveryError extends OAuthError {
   declare readonly code: 'SLUICE_OAUTH_DISCOVERY';
@@ -140,12 +152,13 @@ export class DiscoveryError extends OAuthError {
     issuer: string,
     problem: string,
     status: number | undefined,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; transient?: boolean },
   ) {
     super('SLUICE_OAUTH_DISCOVERY', `discovery of ${issuer} failed: ${problem}`, options);
     this.issuer = issuer;
     this.status = status;
-    this.transient = status !== undefined && classifyHttpStatus(status) === 'pending';
+    this.transient =
+      options?.transient ?? (status !== undefined && classifyHttpStatus(status) === 'pending');
   }
 }
 
@@ -168,20 +181,94 @@ export class RotationHookError extends OAuthError {
 }
 
 /**
- * `createAuthFetch` refused to send a token over a URL that is not `https:` (the token would
- * travel in clear text). Pass `allowInsecureRequests: true` for a loopback test server.
+ * `createAuthFetch` refused to send a token to a URL that is not `https:` (the token would
+ * travel in clear text), before any token was fetched. `allowInsecureRequests: true` admits
+ * `http:` (for a loopback test server) and nothing else: `data:`, `file:`, `blob:` and every
+ * other scheme are always refused.
  */
 export class InsecureRequestError extends OAuthError {
   declare readonly code: 'SLUICE_OAUTH_INSECURE_REQUEST';
-  /** The refused URL's protocol, such as `'http:'`. */
+  /** The refused URL's protocol, such as `'http:'` or `'data:'`. */
   readonly protocol: string;
 
   constructor(protocol: string) {
     super(
       'SLUICE_OAUTH_INSECURE_REQUEST',
-      `refusing to send an access token over ${protocol} (only https: unless allowInsecureRequests is set)`,
+      protocol === 'http:'
+        ? 'refusing to send an access token over http: (only https: unless allowInsecureRequests is set)'
+        : `refusing to send an access token to a ${describeProtocol(protocol)} URL (only https:, or http: with allowInsecureRequests)`,
     );
     this.protocol = protocol;
+  }
+}
+
+/** A URL scheme as shown in a message: short and printable, or not shown. */
+function describeProtocol(protocol: string): string {
+  return /^[a-z][a-z0-9+.-]{0,30}:$/i.test(protocol) ? protocol : 'non-http';
+}
+
+/**
+ * The token endpoint could not be reached at all (discovery failures of the same kind are a
+ * {@link DiscoveryError} with the same message and cause): DNS failed (`ENOTFOUND`), the connection
+ * was refused or reset, TLS failed. The message names the host and the cause's code;
+ * `cause` is `fetch`'s own error, so core's `isTransientNetworkError` still sees a
+ * connection refused or reset (`transient` says the same). The caller's abort is never
+ * wrapped: it rejects with the signal's reason.
+ */
+export class UnreachableError extends OAuthError {
+  declare readonly code: 'SLUICE_OAUTH_UNREACHABLE';
+  /** The host (and port) that could not be reached. */
+  readonly host: string;
+  /** The network error's code (`ECONNREFUSED`, `ENOTFOUND`, ...), when it had one. */
+  readonly causeCode: string | undefined;
+  /** Whether another try later may succeed (core's `isTransientNetworkError` on the cause). */
+  readonly transient: boolean;
+
+  constructor(
+    host: string,
+    details: { causeCode: string | undefined; transient: boolean; cause: unknown },
+  ) {
+    const why = details.causeCode === undefined ? '' : ` (${details.causeCode})`;
+    super('SLUICE_OAUTH_UNREACHABLE', `could not reach the token endpoint at ${host}${why}`, {
+      cause: details.cause,
+    });
+    this.host = host;
+    this.causeCode = details.causeCode;
+    this.transient = details.transient;
+  }
+}
+
+/**
+ * `createAuthFetch` was given `allowedOrigins` and the request's URL is on none of them: no
+ * token was fetched and nothing was sent. `origin` is the refused origin (scheme, host,
+ * port; never a path, query or credentials).
+ */
+export class OriginNotAllowedError extends OAuthError {
+  declare readonly code: 'SLUICE_OAUTH_ORIGIN_NOT_ALLOWED';
+  /** The refused origin, such as `'https://evil.example'`. */
+  readonly origin: string;
+
+  constructor(origin: string) {
+    super(
+      'SLUICE_OAUTH_ORIGIN_NOT_ALLOWED',
+      `refusing to send an access token to ${origin}: it is not in allowedOrigins`,
+    );
+    this.origin = origin;
+  }
+}
+
+/**
+ * `accessTokenCodec` could not write or read an access token faithfully: `encode` was given
+ * a redacted copy (`token: '[redacted]'`, from `JSON.stringify`), a DPoP-bound token (its key
+ * cannot leave this process) or something that is no `AccessToken`; `decode` was given text
+ * that is not an encoded token, or whose token could not be presented. The message names the
+ * problem, never the token.
+ */
+export class AccessTokenCodecError extends OAuthError {
+  declare readonly code: 'SLUICE_OAUTH_TOKEN_CODEC';
+
+  constructor(problem: string) {
+    super('SLUICE_OAUTH_TOKEN_CODEC', `cannot encode or decode the access token: ${problem}`);
   }
 }
 
@@ -215,6 +302,12 @@ export interface OAuthErrorByCode {
   SLUICE_OAUTH_INSECURE_REQUEST: InsecureRequestError;
   /** {@inheritDoc UnsupportedTokenError} */
   SLUICE_OAUTH_UNSUPPORTED_TOKEN: UnsupportedTokenError;
+  /** {@inheritDoc UnreachableError} */
+  SLUICE_OAUTH_UNREACHABLE: UnreachableError;
+  /** {@inheritDoc OriginNotAllowedError} */
+  SLUICE_OAUTH_ORIGIN_NOT_ALLOWED: OriginNotAllowedError;
+  /** {@inheritDoc AccessTokenCodecError} */
+  SLUICE_OAUTH_TOKEN_CODEC: AccessTokenCodecError;
 }
 
 /**

@@ -13,6 +13,7 @@ export {
   type AccessTokenView,
   type DPoPKeyHandle,
 } from './access-token.js';
+export { accessTokenCodec } from './access-token-codec.js';
 export {
   type AuthFetch,
   type AuthFetchOptions,
@@ -31,6 +32,7 @@ export { type ClientCredentialsMintOptions, clientCredentialsMint } from './clie
 export type { AuthorizationServerMetadata, DiscoveryAlgorithm, FetchLike } from './discovery.js';
 export type { DPoPAlgorithm, DPoPOptions } from './dpop.js';
 export {
+  AccessTokenCodecError,
   DiscoveryError,
   type GrantType,
   InsecureRequestError,
@@ -39,9 +41,11 @@ export {
   OAuthError,
   type OAuthErrorByCode,
   type OAuthErrorCode,
+  OriginNotAllowedError,
   RotationHookError,
   TokenEndpointError,
   type TokenEndpointErrorDetails,
+  UnreachableError,
   UnsupportedTokenError,
 } from './errors.js';
 export {

@@ -7,6 +7,7 @@ import { InvalidOptionError, type Mint, raceSignal } from '@sluice/core';
 import { Mutex } from 'async-mutex';
 import * as oauth from 'oauth4webapi';
 import type { AccessToken } from './access-token.js';
+import { withAccessTokenTraits } from './access-token-codec.js';
 import { isOAuthError, RotationHookError } from './errors.js';
 import {
   type Grant,
@@ -55,7 +56,11 @@ const RETIRED_LIMIT = 16;
  * retries once with it. Two instances sharing a refresh token can still race: see
  * docs/oauth.md, "Refresh-token rotation across instances".
  *
- * Lifetime rules, errors and discovery are those of {@link clientCredentialsMint}.
+ * Lifetime rules, errors and discovery are those of {@link clientCredentialsMint}, and so are
+ * its mint traits: the access tokens it mints are shareable through a fleet coordinator (the
+ * codec), while the refresh token stays in this mint (in memory, or in your store through
+ * the loader and `onRotation`): a fleet sharing one refresh token must share it through that
+ * store, not through the coordinator.
  *
  * @throws {InvalidOptionError} `SLUICE_INVALID_OPTION` naming the bad option; from the mint,
  *   also when the loader returns no token (the value is never echoed).
@@ -81,7 +86,8 @@ export function refreshTokenMint(options: RefreshTokenMintOptions): Mint<AccessT
     throw new InvalidOptionError(
       `${fn}.refreshToken`,
       'a non-empty string or a loader function',
-      typeof source === 'string' ? 'an empty string' : source === null ? null : typeof source,
+      source,
+      { secret: true },
     );
   }
   const onRotation = optionalFunction<RefreshTokenMintOptions['onRotation']>(
@@ -113,7 +119,8 @@ export function refreshTokenMint(options: RefreshTokenMintOptions): Mint<AccessT
       throw new InvalidOptionError(
         `${fn}.refreshToken`,
         'a loader returning a non-empty string',
-        loaded === null ? null : typeof loaded === 'string' ? 'an empty string' : typeof loaded,
+        loaded,
+        { secret: true },
       );
     }
     // A store that still holds a token we rotated away from is behind our memory.
@@ -157,7 +164,7 @@ export function refreshTokenMint(options: RefreshTokenMintOptions): Mint<AccessT
     return issued.credential;
   };
 
-  return async ({ signal }) => {
+  const mint: Mint<AccessToken> = async ({ signal }) => {
     const acquired = mutex.acquire();
     let release: (() => void) | undefined;
     try {
@@ -176,4 +183,6 @@ export function refreshTokenMint(options: RefreshTokenMintOptions): Mint<AccessT
       release();
     }
   };
+  // The access tokens are shareable (the codec); the refresh token never leaves this mint.
+  return withAccessTokenTraits(mint, endpoint.dpop !== undefined);
 }

@@ -59,24 +59,47 @@ export async function readTokenEndpointError(
     oauthError: text(fields.error, MAX_ERROR_CODE_CHARS),
     oauthErrorDescription: text(fields.error_description, 200),
     oauthErrorUri: text(fields.error_uri, 500),
-    retryAfterMs: parseRetryAfter(response.headers.get('retry-after'), now),
+    // A retry hint only where waiting is the remedy (429, 5xx): core's breaker honours it.
+    retryAfterMs:
+      response.status === 429 || response.status >= 500
+        ? parseRetryAfter(response.headers.get('retry-after'), now)
+        : undefined,
   });
 }
 
 /**
- * `Retry-After` in milliseconds from now: delta-seconds, or an HTTP-date (a date in the past
- * is 0). `undefined` when absent or unreadable.
+ * The three HTTP-date forms of RFC 9110 section 5.6.7: IMF-fixdate
+ * (`Sun, 06 Nov 1994 08:49:37 GMT`), RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime
+ * (`Sun Nov  6 08:49:37 1994`). Anything else (`1.5`, `-5`, `tomorrow`) is not a date, even
+ * if `Date.parse` would read something into it.
+ */
+const HTTP_DATE =
+  /^(?:[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT|[A-Z][a-z]{5,8}, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT|[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4})$/;
+
+/**
+ * `Retry-After` in milliseconds from now, as a hint worth honouring: delta-seconds (digits
+ * only) above 0, or an HTTP-date in the future. `undefined` (no hint, never 0) when absent,
+ * malformed (`-5`, `1.5`, garbage), zero, in the past, or too large for a safe integer;
+ * core's breaker caps what it honours (`maxRetryAfterMs`).
  */
 export function parseRetryAfter(value: string | null, now: () => number): number | undefined {
   if (value === null) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) {
-    const seconds = Number(trimmed);
-    return Number.isSafeInteger(seconds * 1000) ? seconds * 1000 : undefined;
+    const ms = Number(trimmed) * 1000;
+    return Number.isSafeInteger(ms) && ms > 0 ? ms : undefined;
   }
+  if (!HTTP_DATE.test(trimmed)) return undefined;
   const at = Date.parse(trimmed);
   if (Number.isNaN(at)) return undefined;
-  return Math.max(0, at - now());
+  let reading: number;
+  try {
+    reading = now();
+  } catch {
+    return undefined;
+  }
+  const ms = at - reading;
+  return Number.isFinite(ms) && ms > 0 ? Math.ceil(ms) : undefined;
 }
 
 /** The body as text, at most `maxBytes` of it (the rest is cancelled). Never throws. */

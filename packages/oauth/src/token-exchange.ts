@@ -6,6 +6,7 @@
 import { InvalidOptionError, type Mint, type MintContext } from '@sluice/core';
 import * as oauth from 'oauth4webapi';
 import type { AccessToken } from './access-token.js';
+import { withAccessTokenTraits } from './access-token-codec.js';
 import {
   type Grant,
   requestToken,
@@ -85,9 +86,11 @@ export interface TokenExchangeMintOptions extends TokenEndpointOptions {
 /**
  * A mint for the token-exchange grant (RFC 8693). Each mint reads `subjectToken` (and
  * `actorToken`) afresh, sends one token request (two when a DPoP server asks for a nonce) and
- * returns the issued token as a `Credential<AccessToken>`, with its `issuedTokenType`. A
- * `token_type` of `N_A` (the issued token is not an access token) is accepted. Lifetime rules,
- * errors and discovery are those of {@link clientCredentialsMint}.
+ * returns the issued token as a `Credential<AccessToken>`, with its `issuedTokenType`. An
+ * answer whose token cannot be presented as an access token is refused with
+ * `InvalidTokenResponseError`: a `token_type` of `N_A`, or an `issued_token_type` of an ID
+ * token or a refresh token. Lifetime rules, errors, discovery and mint traits (the codec, or
+ * `unshareable` with DPoP) are those of {@link clientCredentialsMint}.
  *
  * @throws {InvalidOptionError} `SLUICE_INVALID_OPTION` naming the bad option. From the mint,
  *   also when a `subjectToken`/`actorToken` function returns no token (the value is never
@@ -120,7 +123,7 @@ export function tokenExchangeMint(options: TokenExchangeMintOptions): Mint<Acces
   const requested = optionalString(options.requestedTokenType, `${fn}.requestedTokenType`);
   const audiences = optionalStrings(options.audience, `${fn}.audience`);
 
-  return async (context) => {
+  const mint: Mint<AccessToken> = async (context) => {
     const subjectToken = await readToken(subject as TokenSource, context, `${fn}.subjectToken`);
     const actorToken =
       actor === undefined ? undefined : await readToken(actor, context, `${fn}.actorToken`);
@@ -155,6 +158,7 @@ export function tokenExchangeMint(options: TokenExchangeMintOptions): Mint<Acces
     };
     return (await requestToken(endpoint, grant, context.signal)).credential;
   };
+  return withAccessTokenTraits(mint, endpoint.dpop !== undefined);
 }
 
 function checkTokenSource(
@@ -166,9 +170,9 @@ function checkTokenSource(
   if (typeof value === 'function') return value as TokenSource;
   if (typeof value === 'string' && value !== '') return value;
   // A wrong token is described by its type only: it may be a secret.
-  const shown =
-    typeof value === 'string' ? 'an empty string' : value === null ? null : typeof value;
-  throw new InvalidOptionError(option, 'a non-empty string or a function returning one', shown);
+  throw new InvalidOptionError(option, 'a non-empty string or a function returning one', value, {
+    secret: true,
+  });
 }
 
 /** Reads a token source for one mint. */
@@ -187,6 +191,7 @@ async function readToken(
   throw new InvalidOptionError(
     option,
     'a function returning a non-empty string or an object with a string `token`',
-    value === null ? null : typeof value,
+    value,
+    { secret: true },
   );
 }

@@ -6,7 +6,7 @@
 
 import { type Credential, InvalidClockError, raceSignal } from '@sluice/core';
 import * as oauth from 'oauth4webapi';
-import { AccessToken } from './access-token.js';
+import { AccessToken, normalizeTokenType, unpresentableReason } from './access-token.js';
 import { type ClientAuthOptions, resolveClientAuth } from './client-auth.js';
 import {
   type AuthorizationServerMetadata,
@@ -20,6 +20,7 @@ import {
 import { createDPoPKey, type DPoPAlgorithm, type DPoPKey, type DPoPOptions } from './dpop.js';
 import { type GrantType, InvalidTokenResponseError } from './errors.js';
 import { tokenExpiresAt } from './lifetime.js';
+import { unreachable } from './network.js';
 import { secretsOfRequest } from './redact.js';
 import { readTokenEndpointError } from './token-error.js';
 import {
@@ -230,22 +231,28 @@ export function resolveTokenEndpoint(value: unknown, fn: string): TokenEndpoint 
 function resolveDPoP(value: unknown, option: string): DPoPKey | undefined {
   if (value === undefined || value === false) return undefined;
   if (value === true) return createDPoPKey({ keyPair: undefined, algorithm: 'ES256' });
-  const options = checkObject(value, option);
+  // The dpop option holds a private key: wrong values are described by type only.
+  const options = checkObject(value, option, true);
   const algorithm = options.algorithm ?? 'ES256';
   if (!DPOP_ALGORITHMS.includes(algorithm as DPoPAlgorithm)) {
-    invalid(`${option}.algorithm`, `one of ${DPOP_ALGORITHMS.join(', ')}`, algorithm);
+    invalid(`${option}.algorithm`, `one of ${DPOP_ALGORITHMS.join(', ')}`, algorithm, true);
   }
   let keyPair: CryptoKeyPair | undefined;
   if (options.keyPair !== undefined) {
-    const pair = checkObject(options.keyPair, `${option}.keyPair`) as {
+    const pair = checkObject(options.keyPair, `${option}.keyPair`, true) as {
       privateKey?: { type?: unknown };
       publicKey?: { type?: unknown; extractable?: unknown };
     };
     if (pair.privateKey?.type !== 'private') {
-      invalid(`${option}.keyPair.privateKey`, 'a private CryptoKey', pair.privateKey);
+      invalid(`${option}.keyPair.privateKey`, 'a private CryptoKey', pair.privateKey, true);
     }
     if (pair.publicKey?.type !== 'public' || pair.publicKey.extractable !== true) {
-      invalid(`${option}.keyPair.publicKey`, 'an extractable public CryptoKey', pair.publicKey);
+      invalid(
+        `${option}.keyPair.publicKey`,
+        'an extractable public CryptoKey',
+        pair.publicKey,
+        true,
+      );
     }
     keyPair = pair as unknown as CryptoKeyPair;
   }
@@ -287,9 +294,14 @@ export async function requestToken(
   const dpop =
     endpoint.dpop === undefined ? undefined : await raceSignal(endpoint.dpop.handle(), signal);
   const secrets: string[] = [];
-  const send: FetchLike = (url, init) => {
+  const send: FetchLike = async (url, init) => {
     for (const secret of secretsOfRequest(init.body, init.headers)) secrets.push(secret);
-    return (endpoint.fetch ?? globalThis.fetch)(url, init);
+    try {
+      return await (endpoint.fetch ?? globalThis.fetch)(url, init);
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      throw unreachable(url, error);
+    }
   };
   const options: oauth.TokenEndpointRequestOptions = {
     signal,
@@ -300,8 +312,8 @@ export async function requestToken(
   for (let attempt = 1; ; attempt += 1) {
     const response = await grant.send(as, options);
     if (response.status === 200) {
-      const body = await processAnswer(grant, as, response);
-      return { response: body, credential: toCredential(endpoint, body, dpop) };
+      const body = await processAnswer(grant, as, response, signal);
+      return { response: body, credential: toCredential(endpoint, grant.type, body, dpop) };
     }
     const error = await readTokenEndpointError(grant.type, response, secrets, endpoint.now);
     const nonceOffered = response.headers.has('dpop-nonce');
@@ -317,14 +329,44 @@ export async function requestToken(
   }
 }
 
-/** oauth4webapi's processing, its errors turned into {@link InvalidTokenResponseError}. */
+/** The most of a token response read, in bytes: a bound on a hostile server. */
+const MAX_TOKEN_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Reads the answer's body under `signal` (an abort rejects with `signal.reason`), checks what
+ * oauth4webapi would coerce (`expires_in` must be a JSON number), then runs oauth4webapi's
+ * processing on a copy; its errors become {@link InvalidTokenResponseError}.
+ */
 async function processAnswer(
   grant: Grant,
   as: oauth.AuthorizationServer,
   response: Response,
+  signal: AbortSignal,
 ): Promise<oauth.TokenEndpointResponse> {
+  const text = await readBody(grant.type, response, signal);
+  let raw: unknown;
   try {
-    return await grant.process(as, response);
+    raw = JSON.parse(text);
+  } catch {
+    // oauth4webapi says it is not JSON, with its own code
+  }
+  if (typeof raw === 'object' && raw !== null && 'expires_in' in raw) {
+    const expiresIn = (raw as { expires_in?: unknown }).expires_in;
+    if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn < 0) {
+      throw new InvalidTokenResponseError(
+        grant.type,
+        `"expires_in" must be a non-negative JSON number of seconds, not ${describeJson(expiresIn)}`,
+        undefined,
+      );
+    }
+  }
+  const copy = new Response(text, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
+  try {
+    return await grant.process(as, copy);
   } catch (error) {
     if (
       error instanceof oauth.OperationProcessingError ||
@@ -337,11 +379,86 @@ async function processAnswer(
   }
 }
 
+/** A JSON value's type for a message (never the value: it sits beside the token). */
+function describeJson(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'number') return value < 0 ? 'a negative number' : String(value);
+  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+}
+
+/** The answer's body as text, under `signal`; at most {@link MAX_TOKEN_BODY_BYTES}. */
+async function readBody(
+  grantType: GrantType,
+  response: Response,
+  signal: AbortSignal,
+): Promise<string> {
+  const body = response.body;
+  if (body === null) return '';
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await raceSignal(reader.read(), signal);
+      if (done) break;
+      size += value.byteLength;
+      if (size > MAX_TOKEN_BODY_BYTES) {
+        throw new InvalidTokenResponseError(
+          grantType,
+          `the body is larger than ${MAX_TOKEN_BODY_BYTES} bytes`,
+          undefined,
+        );
+      }
+      chunks.push(value);
+    }
+  } catch (error) {
+    reader.cancel().catch(() => {});
+    // An abort while the body streams in is the caller's abort, whatever the stream says.
+    if (signal.aborted) throw signal.reason;
+    throw error;
+  } finally {
+    reader.releaseLock();
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+/**
+ * The credential of a processed answer, after the checks that only this package can make:
+ * the token must be presentable in a header, a `DPoP` token needs this mint's DPoP key, and
+ * a token-exchange answer must be an access token.
+ */
 function toCredential(
   endpoint: TokenEndpoint,
+  grantType: GrantType,
   body: oauth.TokenEndpointResponse,
   dpop: oauth.DPoPHandle | undefined,
 ): Credential<AccessToken> {
+  const refuse = (reason: string): never => {
+    throw new InvalidTokenResponseError(grantType, reason, undefined);
+  };
+  const why = unpresentableReason(body.access_token);
+  if (why !== undefined) {
+    refuse(`the access_token cannot be sent in an HTTP header (${why})`);
+  }
+  const tokenType = normalizeTokenType(body.token_type);
+  if (tokenType === 'DPoP' && dpop === undefined) {
+    refuse('token_type is DPoP but this mint has no DPoP key to present it (set the dpop option)');
+  }
+  const issued = body.issued_token_type;
+  if (tokenType === 'N_A') {
+    refuse(
+      `token_type is N_A: the issued token${typeof issued === 'string' ? ` (${shortUrn(issued)})` : ''} is not an access token and cannot be presented`,
+    );
+  }
+  if (typeof issued === 'string' && NOT_ACCESS_TOKENS.has(issued)) {
+    refuse(`issued_token_type is ${shortUrn(issued)}: not an access token`);
+  }
   const { expiresAt } = tokenExpiresAt({
     expiresInSeconds: body.expires_in,
     accessToken: body.access_token,
@@ -349,7 +466,6 @@ function toCredential(
     skewSeconds: endpoint.skewSeconds,
     now: readClock(endpoint.now),
   });
-  const issued = body.issued_token_type;
   const value = new AccessToken({
     token: body.access_token,
     tokenType: body.token_type,
@@ -359,6 +475,19 @@ function toCredential(
     dpop: body.token_type.toLowerCase() === 'dpop' ? dpop : undefined,
   });
   return expiresAt === undefined ? { value } : { value, expiresAt };
+}
+
+/** RFC 8693 token types that are never access tokens (an ID token, a refresh token). */
+const NOT_ACCESS_TOKENS: ReadonlySet<string> = new Set([
+  'urn:ietf:params:oauth:token-type:id_token',
+  'urn:ietf:params:oauth:token-type:refresh_token',
+]);
+
+/** A token type URN as shown in a message: only RFC 8693's own (a server's may echo anything). */
+function shortUrn(urn: string): string {
+  return urn.startsWith('urn:ietf:params:oauth:token-type:') && /^[a-z0-9:_]{1,60}$/.test(urn)
+    ? urn
+    : 'a token type of its own';
 }
 
 /** The `now` option's reading; a clock that throws or lies fails the mint with `InvalidClockError`. */

@@ -5,15 +5,33 @@
 
 import { InvalidOptionError } from '@sluice/core';
 
-/** Throws `InvalidOptionError` for `option`. */
-export function invalid(option: string, expected: string, received: unknown): never {
-  throw new InvalidOptionError(option, expected, received);
+/**
+ * Throws `InvalidOptionError` for `option`. `secret: true` describes the value by its type
+ * only (for options that hold or may hold a secret); `secret: false` shows a public value
+ * (a URL) in full.
+ */
+export function invalid(
+  option: string,
+  expected: string,
+  received: unknown,
+  secret?: boolean,
+): never {
+  throw new InvalidOptionError(
+    option,
+    expected,
+    received,
+    secret === undefined ? undefined : { secret },
+  );
 }
 
-/** An object (not null, not an array). */
-export function checkObject(value: unknown, option: string): Record<string, unknown> {
+/** An object (not null, not an array); `secret`: a wrong value is described by type only. */
+export function checkObject(
+  value: unknown,
+  option: string,
+  secret?: boolean,
+): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    invalid(option, 'an object', value);
+    invalid(option, 'an object', value, secret);
   }
   return value as Record<string, unknown>;
 }
@@ -35,9 +53,7 @@ export function optionalString(value: unknown, option: string): string | undefin
  */
 export function checkSecret(value: unknown, option: string): string {
   if (typeof value === 'string' && value !== '') return value;
-  // Only a number or a bigint could be a secret here: they are named by type, not shown.
-  const shown = typeof value === 'number' || typeof value === 'bigint' ? typeof value : value;
-  throw new InvalidOptionError(option, 'a non-empty string', shown);
+  return invalid(option, 'a non-empty string', value, true);
 }
 
 /** `undefined`, or a boolean. */
@@ -80,16 +96,19 @@ export function optionalStrings(value: unknown, option: string): readonly string
   return Object.freeze(value.map((item, index) => checkString(item, `${option}[${index}]`)));
 }
 
-/** `undefined`, or an object of string values. */
+/**
+ * `undefined`, or an object of string values. The values may be secrets (a vendor's API
+ * key): a wrong one is described by its type only.
+ */
 export function optionalParameters(
   value: unknown,
   option: string,
 ): Readonly<Record<string, string>> | undefined {
   if (value === undefined) return undefined;
-  const object = checkObject(value, option);
+  const object = checkObject(value, option, true);
   const copy: Record<string, string> = {};
   for (const [key, item] of Object.entries(object)) {
-    if (typeof item !== 'string') invalid(`${option}.${key}`, 'a string', item);
+    if (typeof item !== 'string') invalid(`${option}.${key}`, 'a string', item, true);
     copy[key] = item;
   }
   return Object.freeze(copy);
@@ -108,13 +127,30 @@ export function checkUrl(value: unknown, option: string): URL {
   return invalid(option, 'an absolute URL (a string or a URL)', value);
 }
 
-/** Refuses a non-`https:` URL unless insecure requests are allowed. */
+/**
+ * Refuses a non-`https:` URL unless insecure requests are allowed (and then anything but
+ * `http:`). The URL is shown, without its credentials, query or fragment.
+ */
 export function checkHttps(url: URL, option: string, allowInsecure: boolean): void {
   if (url.protocol === 'https:') return;
   if (allowInsecure && url.protocol === 'http:') return;
   invalid(
     option,
     allowInsecure ? 'an http: or https: URL' : 'an https: URL (or set allowInsecureRequests)',
-    url.href,
+    publicUrl(url),
+    false,
   );
+}
+
+/**
+ * A URL as it may be shown in an error: without userinfo (a password), query or fragment
+ * (either may carry a credential).
+ */
+export function publicUrl(url: URL): string {
+  const copy = new URL(url.href);
+  copy.username = '';
+  copy.password = '';
+  copy.search = '';
+  copy.hash = '';
+  return copy.href;
 }
