@@ -18,13 +18,17 @@ export {
 } from './coordination/codec.js';
 export type { EncryptionKey, EncryptionOptions } from './coordination/encryption.js';
 export {
+  CodecError,
+  type CodecProblem,
   DecryptError,
   type DecryptProblem,
   type FleetErrorCode,
   RelayedMintError,
   type SerializedMintError,
+  StoreCommandError,
   StoreTimeoutError,
   StoreUnavailableError,
+  UnshareableMintError,
 } from './coordination/errors.js';
 export {
   type CoordinatorSnapshot,

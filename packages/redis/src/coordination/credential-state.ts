@@ -6,6 +6,7 @@
  * recently used entries are forgotten past {@link MAX_TRACKED}.
  */
 
+import type { Codec } from './codec.js';
 import type { SerializedMintError } from './errors.js';
 
 /** Most credentials remembered at once. */
@@ -30,7 +31,7 @@ export interface PendingStore {
   /** When it was minted, on the instance's clock. */
   readonly mintedAt: number;
   /** The wrapped mint's codec. */
-  readonly encode: (value: unknown) => string;
+  readonly codec: Codec<unknown>;
   /** Remembers the id it was stored under. */
   readonly remember: (id: string) => void;
 }

@@ -14,13 +14,19 @@
  *    report it, and offer the credential to the store once it is back.
  */
 
-import { InvalidOptionError, type KeyedMint, type Mint } from '@sluice/core';
+import {
+  checkCredentialCodec,
+  InvalidOptionError,
+  type KeyedMint,
+  type Mint,
+  mintTraitsOf,
+} from '@sluice/core';
 import { type Codec, jsonCodec } from './codec.js';
+import { UnshareableMintError } from './errors.js';
 import { runCall } from './fleet-call.js';
 import { FleetShared, randomId } from './fleet-shared.js';
 import {
   type CoordinationOptions,
-  checkCodec,
   type ResolvedCoordination,
   resolveCoordination,
 } from './options.js';
@@ -32,8 +38,10 @@ import type { CoordinationStore } from './store.js';
 /** Options of {@link FleetCoordinator.wrap}. */
 export interface WrapOptions<T> {
   /**
-   * How the credential's value is stored.
-   * @default the coordinator's `codec`, else `jsonCodec`
+   * How the credential's value is stored. Precedence: this option, then the codec the mint
+   * advertises (`withMintTraits(mint, { codec })` from `@sluice/core`), then the
+   * coordinator's `codec`, then `jsonCodec`.
+   * @default the mint's codec, else the coordinator's `codec`, else `jsonCodec`
    */
   codec?: Codec<T>;
 }
@@ -71,13 +79,19 @@ export interface FleetCoordinator {
   /**
    * Wraps a provider's mint: the returned mint goes to `createRefreshingProvider`. Each
    * `name` is one fleet-wide credential: every instance wrapping the same name shares it.
-   * @throws {InvalidOptionError} for an empty name, a mint that is not a function or a bad codec.
+   * The mint's traits (`withMintTraits`) are honoured: its codec stores the values, and a
+   * mint marked `unshareable` is refused.
+   * @throws {InvalidOptionError} `SLUICE_INVALID_OPTION` for an empty or ill-formed name (a
+   *   lone UTF-16 surrogate), a mint that is not a function or a bad codec.
+   * @throws {UnshareableMintError} `SLUICE_FLEET_UNSHAREABLE_MINT` for a mint whose
+   *   credentials cannot be shared (DPoP-bound tokens, for instance).
    */
   wrap<T>(name: string, mint: Mint<T>, options?: WrapOptions<T>): Mint<T>;
   /**
    * Wraps a keyed provider's mint (`createKeyedProvider`, `@sluice/tls`): each key is its own
-   * fleet-wide credential.
+   * fleet-wide credential. Mint traits are honoured as in {@link wrap}.
    * @throws {InvalidOptionError} as {@link wrap}, and for a `keyOf` that is not a function.
+   * @throws {UnshareableMintError} as {@link wrap}.
    */
   wrapKeyed<K, T>(
     name: string,
@@ -159,7 +173,7 @@ class Coordinator implements FleetCoordinator {
   wrap<T>(name: string, mint: Mint<T>, options: WrapOptions<T> = {}): Mint<T> {
     const ref = singleRef(name);
     if (typeof mint !== 'function') throw new InvalidOptionError('mint', 'a function', mint);
-    const codec = this.#codecOf<T>(options);
+    const codec = this.#codecOf<T>(name, mint, options);
     const label: FleetEventBase = Object.freeze({ name });
     const shared = this.#shared;
     return (context) => runCall(shared, { ref, label, codec, context, mint });
@@ -176,7 +190,7 @@ class Coordinator implements FleetCoordinator {
     if (keyOf !== undefined && typeof keyOf !== 'function') {
       throw new InvalidOptionError('keyOf', 'a function', keyOf);
     }
-    const codec = this.#codecOf<T>(options);
+    const codec = this.#codecOf<T>(name, mint, options);
     const shared = this.#shared;
     return (key, context) => {
       let ref: string;
@@ -234,12 +248,15 @@ class Coordinator implements FleetCoordinator {
 
   declare [Symbol.asyncDispose]: () => Promise<void>;
 
-  #codecOf<T>(options: WrapOptions<T>): Codec<T> {
+  /** The codec of a wrapped mint (option, mint trait, coordinator, JSON); refuses unshareable mints. */
+  #codecOf<T>(name: string, mint: unknown, options: WrapOptions<T>): Codec<T> {
     if (typeof options !== 'object' || options === null) {
       throw new InvalidOptionError('options', 'an object', options);
     }
-    if (options.codec !== undefined) checkCodec(options.codec, 'codec');
-    return (options.codec ?? this.#shared.config.codec ?? jsonCodec) as Codec<T>;
+    const traits = mintTraitsOf<T>(mint);
+    if (traits?.unshareable !== undefined) throw new UnshareableMintError(name, traits.unshareable);
+    if (options.codec !== undefined) checkCredentialCodec(options.codec, 'codec');
+    return (options.codec ?? traits?.codec ?? this.#shared.config.codec ?? jsonCodec) as Codec<T>;
   }
 }
 

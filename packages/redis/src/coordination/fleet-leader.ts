@@ -6,6 +6,7 @@
 import { type Credential, errorCode } from '@sluice/core';
 import { adopt } from './adoption.js';
 import { type ClockPin, storeNowAtLeast } from './clock.js';
+import type { Codec } from './codec.js';
 import type { CredentialState } from './credential-state.js';
 import { type SerializedMintError, serializeMintError } from './errors.js';
 import { recordFailure } from './failure-window.js';
@@ -72,7 +73,7 @@ export async function storeMinted<T>(
     shared,
     call.ref,
     state,
-    (value) => call.codec.encode(value as T),
+    call.codec as Codec<unknown>,
     minted.value,
     minted.expiresAt ?? Number.POSITIVE_INFINITY,
     localNow,

@@ -2,7 +2,12 @@
  * The options of a fleet coordinator and their one-time validation into a frozen copy.
  */
 
-import { type BreakerConfig, InvalidOptionError, type Timers } from '@sluice/core';
+import {
+  type BreakerConfig,
+  checkCredentialCodec,
+  InvalidOptionError,
+  type Timers,
+} from '@sluice/core';
 import type { Codec } from './codec.js';
 import { type EncryptionOptions, Keyring } from './encryption.js';
 import {
@@ -107,7 +112,8 @@ export interface CoordinationOptions {
    */
   encryption?: EncryptionOptions;
   /**
-   * The default codec of wrapped mints (`wrap` and `wrapKeyed` take their own).
+   * The default codec of wrapped mints. A codec given to `wrap`/`wrapKeyed`, or advertised by
+   * the mint (`withMintTraits`), takes precedence.
    * @default jsonCodec
    */
   codec?: Codec<unknown>;
@@ -187,7 +193,7 @@ export function resolveCoordination(
     throw new InvalidOptionError('refreshAt', 'a number in (0, 1]', refreshAt);
   }
   const codec = options.codec;
-  if (codec !== undefined) checkCodec(codec, 'codec');
+  if (codec !== undefined) checkCredentialCodec(codec, 'codec');
   const reporter = options.reporter;
   if (reporter !== undefined) checkReporter(reporter);
   const instanceId = options.instanceId ?? randomId();
@@ -215,18 +221,6 @@ export function resolveCoordination(
     timers: checkTimers(options.timers),
     instanceId,
   });
-}
-
-/** Checks a codec: an object with `encode` and `decode` functions. @internal */
-export function checkCodec(codec: unknown, option: string): void {
-  if (
-    typeof codec !== 'object' ||
-    codec === null ||
-    typeof (codec as { encode?: unknown }).encode !== 'function' ||
-    typeof (codec as { decode?: unknown }).decode !== 'function'
-  ) {
-    throw new InvalidOptionError(option, 'an object { encode, decode }', codec);
-  }
 }
 
 function checkReporter(reporter: unknown): void {

@@ -6,6 +6,7 @@
 
 import type { Credential } from '@sluice/core';
 import { storeNowAtLeast } from './clock.js';
+import type { Codec } from './codec.js';
 import type { CredentialState } from './credential-state.js';
 import type { Call, FleetShared } from './fleet-shared.js';
 import { sealRecord } from './sealing.js';
@@ -24,7 +25,7 @@ export function keepPending<T>(
     value: minted.value,
     expiresAt: minted.expiresAt ?? Number.POSITIVE_INFINITY,
     mintedAt,
-    encode: (value) => call.codec.encode(value as T),
+    codec: call.codec as Codec<unknown>,
     remember: (id) => shared.remember(state, minted.value, id),
   };
 }
@@ -63,7 +64,7 @@ export function flushPending(shared: FleetShared): void {
         shared,
         ref,
         state,
-        pending.encode,
+        pending.codec,
         pending.value,
         pending.expiresAt,
         pending.mintedAt,
