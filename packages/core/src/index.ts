@@ -90,6 +90,7 @@ export {
   type RefreshingProviderOptions,
 } from './refreshing-provider.js';
 export {
+  type BreakerRefusedEvent,
   type BreakerStateChangeEvent,
   type CoalescedEvent,
   combineReporters,

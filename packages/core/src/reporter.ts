@@ -81,6 +81,18 @@ export interface InvalidateRefusedEvent extends ReporterEventBase {
   readonly retryAfterMs: number;
 }
 
+/**
+ * A caller was refused with `BreakerOpenError` (`SLUICE_BREAKER_OPEN`): it needed a mint (no
+ * valid credential was cached) and the breaker is open. Reported once per refused caller,
+ * never for a background refresh the breaker skips (nobody is refused then). Fail-fast
+ * refusals cost the issuer nothing, so they are invisible in the refresh metrics: count
+ * these to see how many callers an outage turned away.
+ */
+export interface BreakerRefusedEvent extends ReporterEventBase {
+  /** Milliseconds until the breaker admits a probe: the refused caller's `retryAfterMs`. */
+  readonly retryAfterMs: number;
+}
+
 /** Why a keyed provider dropped a key. */
 export type KeyDropReason = 'lru' | 'idle' | 'deleted';
 
@@ -118,6 +130,8 @@ export interface Reporter {
   onInvalidateRefused?(event: InvalidateRefusedEvent): void;
   /** A keyed provider dropped a key. */
   onKeyDropped?(event: KeyDroppedEvent): void;
+  /** A caller was refused with `BreakerOpenError` because the breaker is open. */
+  onBreakerRefused?(event: BreakerRefusedEvent): void;
 }
 
 /** The name of a reporter hook. */
@@ -132,6 +146,7 @@ export const REPORTER_HOOKS: readonly ReporterHook[] = Object.freeze([
   'onCoalesced',
   'onInvalidateRefused',
   'onKeyDropped',
+  'onBreakerRefused',
 ] as const);
 
 /**

@@ -205,6 +205,30 @@ describe('keyed provider: breaker scope', () => {
     expect(calls).toHaveLength(2);
   });
 
+  it("'shared': onBreakerRefused carries the refused key, once per refused caller", async () => {
+    const refused: Array<[string | undefined, number]> = [];
+    const { provider, reject } = keyed({
+      name: 'tenants',
+      breakerScope: 'shared',
+      breaker: { failureThreshold: 2, cooldownMs: 60_000 },
+      reporter: { onBreakerRefused: (e) => refused.push([e.key, e.retryAfterMs]) },
+    });
+    for (const key of ['a', 'b']) {
+      const p = settle(provider.get(key));
+      reject(key, new Error(`${key} down`));
+      await p;
+    }
+    expect(refused).toEqual([]);
+    await settle(provider.get('c'));
+    await settle(provider.get('c'));
+    await settle(provider.get('d'));
+    expect(refused).toEqual([
+      ['c', 60_000],
+      ['c', 60_000],
+      ['d', 60_000],
+    ]);
+  });
+
   it("'shared': failures relayed from elsewhere (countsTowardsBreaker: false) reach the key's waiters but never open the shared breaker", async () => {
     const { provider, calls, reject, resolve } = keyed({
       breakerScope: 'shared',

@@ -58,6 +58,7 @@ function recordingReporter() {
     onCoalesced: record('coalesced'),
     onInvalidateRefused: record('invalidateRefused'),
     onKeyDropped: record('keyDropped'),
+    onBreakerRefused: record('breakerRefused'),
   };
   return {
     reporter,
@@ -531,6 +532,49 @@ describe('6. the circuit breaker', () => {
     expect((error as BreakerOpenError).retryAfterMs).toBe(0.8 * HOUR);
     expect((error as BreakerOpenError).cause).toBe(failures[2]);
     expect(calls).toHaveLength(4);
+  });
+
+  it('onBreakerRefused: reported once per caller refused with BreakerOpenError (name, retryAfterMs), never while a valid credential is served', async () => {
+    const { provider, of } = await openBreaker({
+      name: 'api',
+      breaker: { failureThreshold: 3, cooldownMs: HOUR },
+    });
+    for (let i = 0; i < 10; i++) expect(await provider.get()).toBe('token-1');
+    expect(of('breakerRefused')).toEqual([]);
+    await clock.tickAsync(0.2 * HOUR);
+    const refused = await Promise.all([
+      settle(provider.get()),
+      settle(provider.getCredential()),
+      settle(provider.refresh()),
+    ]);
+    for (const outcome of refused) {
+      expect(outcome.ok === false && outcome.error).toBeInstanceOf(BreakerOpenError);
+    }
+    expect(of('breakerRefused')).toEqual([
+      { name: 'api', retryAfterMs: 0.8 * HOUR },
+      { name: 'api', retryAfterMs: 0.8 * HOUR },
+      { name: 'api', retryAfterMs: 0.8 * HOUR },
+    ]);
+  });
+
+  it('onBreakerRefused that throws or rejects changes nothing: callers still get the same BreakerOpenError', async () => {
+    for (const onBreakerRefused of [
+      () => {
+        throw new Error('reporter bug');
+      },
+      () => Promise.reject(new Error('async reporter bug')),
+    ]) {
+      const { provider, calls } = await openBreaker({
+        breaker: { failureThreshold: 3, cooldownMs: HOUR },
+        reporter: { onBreakerRefused },
+      });
+      await clock.tickAsync(0.2 * HOUR);
+      const outcome = await settle(provider.get());
+      expect(outcome.ok === false && outcome.error).toBeInstanceOf(BreakerOpenError);
+      expect((outcome as { error: BreakerOpenError }).error.retryAfterMs).toBe(0.8 * HOUR);
+      expect(calls).toHaveLength(4);
+      provider.close();
+    }
   });
 
   it('after the cooldown admits ONE half-open probe that callers join; success closes it', async () => {

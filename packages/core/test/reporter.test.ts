@@ -4,6 +4,7 @@ import {
   errorCode,
   errorType,
   OTHER_ERROR_TYPE,
+  REPORTER_HOOKS,
   type RefreshStartEvent,
   type Reporter,
 } from '../src/reporter.js';
@@ -27,6 +28,15 @@ describe('combineReporters', () => {
     const combined = combineReporters({ onCoalesced: () => {} });
     expect(Object.keys(combined)).toEqual(['onCoalesced']);
     expect(combineReporters()).toEqual({});
+  });
+
+  it('forwards onBreakerRefused, which REPORTER_HOOKS lists', () => {
+    expect(REPORTER_HOOKS).toContain('onBreakerRefused');
+    const seen: number[] = [];
+    const combined = combineReporters({ onBreakerRefused: (e) => seen.push(e.retryAfterMs) });
+    expect(Object.keys(combined)).toEqual(['onBreakerRefused']);
+    combined.onBreakerRefused?.({ name: 'api', retryAfterMs: 5000 });
+    expect(seen).toEqual([5000]);
   });
 
   it('isolates a throwing reporter from the others', () => {

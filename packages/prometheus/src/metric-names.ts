@@ -20,16 +20,27 @@ export const PROMETHEUS_METRIC_NAMES = Object.freeze({
   failures: 'sluice_refresh_failures_total',
   /** Histogram of mint durations in seconds. Labels: `name`, `reason`, `result`. */
   duration: 'sluice_refresh_duration_seconds',
-  /** Gauge: when the cached credential expires (Unix seconds). Label: `name`. */
+  /** Gauge: when the cached credential expires (Unix seconds). Labels: `name` (+ `key`). */
   expiration: 'sluice_credential_expiration_timestamp_seconds',
-  /** Gauge: when its proactive refresh is due (Unix seconds). Label: `name`. */
+  /** Gauge: when its proactive refresh is due (Unix seconds). Labels: `name` (+ `key`). */
   refreshDue: 'sluice_credential_refresh_due_timestamp_seconds',
-  /** Gauge: when a mint last succeeded (Unix seconds). Label: `name`. */
+  /**
+   * Gauge: when a mint last succeeded (Unix seconds), for observed providers that are open.
+   * Labels: `name` (+ `key`).
+   */
   lastSuccess: 'sluice_last_refresh_success_timestamp_seconds',
-  /** Gauge: 1 for the breaker's current state, 0 for the other two. Labels: `name`, `state`. */
+  /**
+   * Gauge: 1 for the breaker's current state, 0 for the other two. Labels: `name`, `state`
+   * (+ `key`).
+   */
   breakerState: 'sluice_breaker_state',
   /** Counter of breaker state changes. Labels: `name`, `from`, `to`. */
   breakerTransitions: 'sluice_breaker_transitions_total',
+  /**
+   * Counter of callers refused with `BreakerOpenError` (breaker open, no valid credential
+   * cached). Label: `name`.
+   */
+  breakerRefusals: 'sluice_breaker_refusals_total',
   /** Histogram of callers that waited on one mint. Labels: `name`, `reason`. */
   waiters: 'sluice_refresh_waiters',
 } as const);

@@ -4,6 +4,7 @@
  */
 
 import {
+  type BreakerRefusedEvent,
   type BreakerStateChangeEvent,
   type BreakerStateName,
   type CoalescedEvent,
@@ -19,6 +20,7 @@ import {
 } from '@sluice/core';
 import { Counter, Gauge, register as globalRegistry, Histogram, type Registry } from 'prom-client';
 import { MetricAlreadyRegisteredError } from './errors.js';
+import { labelValue } from './label-value.js';
 import {
   DURATION_BUCKETS_SECONDS,
   PROMETHEUS_METRIC_NAMES,
@@ -34,9 +36,11 @@ export interface PrometheusReporterOptions {
    */
   registry?: Registry;
   /**
-   * Adds a `key` label (a keyed provider's key: a tenant, a hostname) to every metric. Only
-   * for a bounded set of keys: each key is its own series. Series of a key the provider
-   * drops (`'lru'`, `'idle'`, `delete()`) are removed from the registry.
+   * Adds a `key` label (a keyed provider's key: a tenant, a hostname) to the per-key state
+   * gauges only: expiry, refresh due point, breaker state and last success, at most 6 series
+   * per key (the cert-manager convention). Counters and histograms never carry it: they are
+   * aggregated by provider `name`. A key's series go when the provider drops the key or is
+   * closed.
    * @default false
    */
   includeKey?: boolean;
@@ -55,9 +59,11 @@ export interface PrometheusReporterOptions {
  */
 export interface PrometheusReporter extends Reporter {
   /**
-   * Reads `provider`'s state (expiry, refresh due point, breaker) at every scrape, through
-   * its public `snapshot()` (or a keyed provider's `snapshots()`). Idempotent. A closed
-   * provider stops reporting by itself.
+   * Reads `provider`'s state (expiry, refresh due point, breaker, last success) at every
+   * scrape, through its public `snapshot()` (or a keyed provider's `snapshots()`).
+   * Idempotent. The state gauges exist only for observed providers: once a provider is
+   * closed (or a key dropped) its state series, last success included, are gone from the
+   * next scrape.
    * @returns a function that stops observing it (idempotent).
    * @throws {InvalidOptionError} `SLUICE_INVALID_OPTION` (`observe.provider`) when it is not
    *   a Sluice provider.
@@ -72,11 +78,20 @@ export interface PrometheusReporter extends Reporter {
 
 type Labels = Record<string, string>;
 
+/** When a mint last succeeded for one label group (a name, or a name and key). */
+interface LastSuccess {
+  readonly labels: Labels;
+  seconds: number;
+  /** Whether a scrape has seen this group among the observed providers. */
+  observed: boolean;
+}
+
 /**
  * Creates a reporter that records Sluice metrics in a Prometheus registry: refreshes,
- * failures by `error_type`, durations, waiters per mint and breaker transitions from the
- * reporter hooks; credential expiry, refresh due point and breaker state from snapshots at
- * scrape time.
+ * failures by `error_type`, durations, waiters per mint, breaker transitions and breaker
+ * refusals from the reporter hooks (by provider `name`); credential expiry, refresh due
+ * point, breaker state and last success per observed provider (and per key with
+ * `includeKey`) at scrape time.
  *
  * @throws {MetricAlreadyRegisteredError} `SLUICE_PROMETHEUS_ALREADY_REGISTERED` when the
  *   registry already holds one of its metric names (a second reporter for one registry).
@@ -105,44 +120,55 @@ export function createPrometheusReporter(
   const observed = createSnapshotSet();
   const keyLabel = includeKey ? ['key'] : [];
   const registers = [registry];
+  /** Last successes by label group; exported only for groups an observed provider has. */
+  const successes = new Map<string, LastSuccess>();
 
   const refreshes = new Counter({
     name: names.refreshes,
     help: 'Credential mints that completed, successful or not.',
-    labelNames: ['name', 'reason', ...keyLabel],
+    labelNames: ['name', 'reason'],
     registers,
   });
   const failures = new Counter({
     name: names.failures,
     help: 'Credential mints that failed, by error code (or error name).',
-    labelNames: ['name', 'reason', 'error_type', ...keyLabel],
+    labelNames: ['name', 'reason', 'error_type'],
     registers,
   });
   const duration = new Histogram({
     name: names.duration,
     help: 'How long credential mints took, in seconds.',
-    labelNames: ['name', 'reason', 'result', ...keyLabel],
+    labelNames: ['name', 'reason', 'result'],
     buckets: [...DURATION_BUCKETS_SECONDS],
     registers,
   });
   const waiters = new Histogram({
     name: names.waiters,
     help: 'Callers that waited on one credential mint and received its outcome.',
-    labelNames: ['name', 'reason', ...keyLabel],
+    labelNames: ['name', 'reason'],
     buckets: [...WAITER_BUCKETS],
     registers,
   });
   const transitions = new Counter({
     name: names.breakerTransitions,
     help: 'Circuit breaker state changes of the credential mint.',
-    labelNames: ['name', 'from', 'to', ...keyLabel],
+    labelNames: ['name', 'from', 'to'],
     registers,
   });
-  const lastSuccess = new Gauge({
+  const refusals = new Counter({
+    name: names.breakerRefusals,
+    help: 'Callers refused at once because the circuit breaker was open and no valid credential was cached.',
+    labelNames: ['name'],
+    registers,
+  });
+  new Gauge({
     name: names.lastSuccess,
-    help: 'When a credential mint last succeeded, as a Unix timestamp in seconds.',
+    help: 'When a credential mint last succeeded, as a Unix timestamp in seconds (the latest over keys).',
     labelNames: ['name', ...keyLabel],
     registers,
+    collect() {
+      setLastSuccesses(this, observed.read(), includeKey, successes);
+    },
   });
   new Gauge({
     name: names.expiration,
@@ -172,93 +198,53 @@ export function createPrometheusReporter(
     },
   });
 
-  /** Series created per key, so a dropped key's series can be removed. */
-  const keySeries = new Map<string, Map<Removable, Map<string, Labels>>>();
   let active = true;
 
-  const labelsOf = (event: { name: string; key?: string | undefined }, extra: Labels): Labels => {
-    const labels: Labels = { name: event.name, ...extra };
-    if (includeKey) labels.key = event.key ?? '';
-    return labels;
-  };
-  const track = (
-    event: { name: string; key?: string | undefined },
-    metric: Removable,
-    labels: Labels,
-  ) => {
-    if (!includeKey || event.key === undefined) return;
-    const id = seriesId(event.name, event.key);
-    let series = keySeries.get(id);
-    if (series === undefined) {
-      series = new Map();
-      keySeries.set(id, series);
-    }
-    let byLabels = series.get(metric);
-    if (byLabels === undefined) {
-      byLabels = new Map();
-      series.set(metric, byLabels);
-    }
-    byLabels.set(JSON.stringify(labels), labels);
-  };
   const observeDuration = (
     event: RefreshSuccessEvent | RefreshFailureEvent,
     result: 'success' | 'failure',
   ) => {
     const seconds = event.durationMs / 1000;
     if (!Number.isFinite(seconds)) return; // a clock that returned NaN: nothing to measure
-    const labels = labelsOf(event, { reason: event.reason, result });
-    duration.observe(labels, Math.max(0, seconds));
-    track(event, duration, labels);
-  };
-  const countRefresh = (event: RefreshSuccessEvent | RefreshFailureEvent) => {
-    const labels = labelsOf(event, { reason: event.reason });
-    refreshes.inc(labels);
-    track(event, refreshes, labels);
+    duration.observe(
+      { name: labelValue(event.name), reason: event.reason, result },
+      Math.max(0, seconds),
+    );
   };
 
   const reporter: PrometheusReporter = {
     onRefreshSuccess(event: RefreshSuccessEvent) {
       if (!active) return;
-      countRefresh(event);
+      refreshes.inc({ name: labelValue(event.name), reason: event.reason });
       observeDuration(event, 'success');
       const at = now();
-      if (Number.isFinite(at)) {
-        const labels = labelsOf(event, {});
-        lastSuccess.set(labels, at / 1000);
-        track(event, lastSuccess, labels);
-      }
+      if (!Number.isFinite(at)) return;
+      const { id, labels } = groupOf(event.name, event.key, includeKey);
+      const seen = successes.get(id);
+      if (seen === undefined) successes.set(id, { labels, seconds: at / 1000, observed: false });
+      else seen.seconds = Math.max(seen.seconds, at / 1000);
     },
     onRefreshFailure(event: RefreshFailureEvent) {
       if (!active) return;
-      countRefresh(event);
-      const labels = labelsOf(event, {
-        reason: event.reason,
-        error_type: errorType(event.error, event.code),
-      });
-      failures.inc(labels);
-      track(event, failures, labels);
+      const name = labelValue(event.name);
+      refreshes.inc({ name, reason: event.reason });
+      failures.inc({ name, reason: event.reason, error_type: errorType(event.error, event.code) });
       observeDuration(event, 'failure');
     },
     onBreakerStateChange(event: BreakerStateChangeEvent) {
       if (!active) return;
-      const labels = labelsOf(event, { from: event.from, to: event.to });
-      transitions.inc(labels);
-      track(event, transitions, labels);
+      transitions.inc({ name: labelValue(event.name), from: event.from, to: event.to });
+    },
+    onBreakerRefused(event: BreakerRefusedEvent) {
+      if (!active) return;
+      refusals.inc({ name: labelValue(event.name) });
     },
     onCoalesced(event: CoalescedEvent) {
       if (!active || !Number.isFinite(event.waiters)) return;
-      const labels = labelsOf(event, { reason: event.reason });
-      waiters.observe(labels, event.waiters);
-      track(event, waiters, labels);
+      waiters.observe({ name: labelValue(event.name), reason: event.reason }, event.waiters);
     },
     onKeyDropped(event: KeyDroppedEvent) {
-      const id = seriesId(event.name, event.key);
-      const series = keySeries.get(id);
-      if (series === undefined) return;
-      keySeries.delete(id);
-      for (const [metric, byLabels] of series) {
-        for (const labels of byLabels.values()) metric.remove(labels);
-      }
+      if (includeKey) successes.delete(groupOf(event.name, event.key, true).id);
     },
     observe(provider: ObservableProvider) {
       if (!active) return () => {};
@@ -268,30 +254,27 @@ export function createPrometheusReporter(
       if (!active) return;
       active = false;
       observed.clear();
-      keySeries.clear();
+      successes.clear();
       for (const name of Object.values(names)) registry.removeSingleMetric(name);
     },
   };
   return reporter;
 }
 
-/** What the reporter needs of a prom-client metric to drop a key's series. */
-interface Removable {
-  remove(labels: Labels): void;
-}
-
 const BREAKER_STATES: readonly BreakerStateName[] = ['closed', 'open', 'half-open'];
 
-function seriesId(name: string, key: string): string {
-  return `${name}\u0000${key}`;
-}
-
-/** The label identity of a state: its provider name, and key when keys are labels. */
-function groupOf(state: ObservedSnapshot, includeKey: boolean): { id: string; labels: Labels } {
-  const name = state.snapshot.name;
-  if (!includeKey) return { id: name, labels: { name } };
-  const key = state.key ?? '';
-  return { id: seriesId(name, key), labels: { name, key } };
+/**
+ * The label identity of a provider (or key): its name, and its key when keys are labels. A
+ * single provider's key label is empty.
+ */
+function groupOf(
+  name: string,
+  key: string | undefined,
+  includeKey: boolean,
+): { id: string; labels: Labels } {
+  if (!includeKey) return { id: name, labels: { name: labelValue(name) } };
+  const k = key ?? '';
+  return { id: `${name}\u0000${k}`, labels: { name: labelValue(name), key: labelValue(k) } };
 }
 
 /** Sets one series per label group to the earliest epoch-ms value over its states, in seconds. */
@@ -306,7 +289,7 @@ function setEarliest(
   for (const state of states) {
     const value = pick(state);
     if (value === null || !Number.isFinite(value)) continue;
-    const { id, labels } = groupOf(state, includeKey);
+    const { id, labels } = groupOf(state.snapshot.name, state.key, includeKey);
     const seen = earliest.get(id);
     if (seen === undefined || value < seen.value) earliest.set(id, { labels, value });
   }
@@ -322,7 +305,7 @@ function setBreakerStates(
   gauge.reset();
   const counts = new Map<string, { labels: Labels; counts: Record<BreakerStateName, number> }>();
   for (const state of states) {
-    const { id, labels } = groupOf(state, includeKey);
+    const { id, labels } = groupOf(state.snapshot.name, state.key, includeKey);
     let group = counts.get(id);
     if (group === undefined) {
       group = { labels, counts: { closed: 0, open: 0, 'half-open': 0 } };
@@ -333,6 +316,31 @@ function setBreakerStates(
   }
   for (const { labels, counts: byState } of counts.values()) {
     for (const state of BREAKER_STATES) gauge.set({ ...labels, state }, byState[state]);
+  }
+}
+
+/**
+ * Sets the last success of every label group an observed provider has now. A group seen
+ * before but gone now (its provider closed or unobserved, its key dropped) is forgotten, so
+ * a `time() - last_success` alert never fires for a provider that no longer exists.
+ */
+function setLastSuccesses(
+  gauge: Gauge,
+  states: readonly ObservedSnapshot[],
+  includeKey: boolean,
+  successes: Map<string, LastSuccess>,
+): void {
+  gauge.reset();
+  if (successes.size === 0) return;
+  const present = new Set<string>();
+  for (const state of states) present.add(groupOf(state.snapshot.name, state.key, includeKey).id);
+  for (const [id, success] of successes) {
+    if (present.has(id)) {
+      success.observed = true;
+      gauge.set(success.labels, success.seconds);
+    } else if (success.observed) {
+      successes.delete(id);
+    }
   }
 }
 

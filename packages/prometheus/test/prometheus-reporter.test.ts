@@ -91,6 +91,7 @@ describe('hook-driven metrics', () => {
     clock.advance(250);
     last().deferred.resolve({ value: 't1', expiresAt: clock.now() + 60_000 });
     const provider = await started;
+    metrics.observe(provider);
     const text = await registry.metrics();
     expect(sampleValue(text, N.refreshes, { name: 'billing', reason: 'initial' })).toBe(1);
     expect(
@@ -383,7 +384,7 @@ describe('snapshot gauges', () => {
 });
 
 describe('the key label', () => {
-  it('is absent by default and present on every metric with includeKey', async () => {
+  it('is absent by default, and with includeKey is only on the per-key state gauges', async () => {
     const registry = new Registry();
     const metrics = reporterFor(registry, { includeKey: true });
     const keyed = createKeyedProvider<string, string>({
@@ -394,19 +395,59 @@ describe('the key label', () => {
     metrics.observe(keyed);
     await keyed.get('a.example');
     const text = await registry.metrics();
-    for (const name of [
-      N.refreshes,
-      N.lastSuccess,
-      N.expiration,
-      N.refreshDue,
-      N.breakerState,
-      `${N.duration}_count`,
-      `${N.waiters}_count`,
-    ]) {
+    for (const name of [N.lastSuccess, N.expiration, N.refreshDue, N.breakerState]) {
       const sets = sampleLabels(text, name);
       expect(sets.length, name).toBeGreaterThan(0);
       for (const labels of sets) expect(labels.key, name).toBe('a.example');
     }
+    for (const name of [N.refreshes, `${N.duration}_count`, `${N.waiters}_count`]) {
+      const sets = sampleLabels(text, name);
+      expect(sets.length, name).toBeGreaterThan(0);
+      for (const labels of sets) expect(labels, name).not.toHaveProperty('key');
+    }
+    keyed.close();
+  });
+
+  it("cardinality regression: includeKey gives at most 6 series per key over a key's life (failures, breaker transitions, refusals, every reason), counters and histograms aggregated by name", async () => {
+    const registry = new Registry();
+    const clock = manualClock();
+    const metrics = reporterFor(registry, { includeKey: true, now: clock.now });
+    const failing = new Set<string>();
+    const keyed = createKeyedProvider<string, string>({
+      name: 'tenants',
+      now: clock.now,
+      breaker: { failureThreshold: 1, cooldownMs: 1_000 },
+      mint: (key) => {
+        if (failing.has(key)) throw Object.assign(new Error('down'), { code: `E_${key}` });
+        return { value: key, expiresAt: clock.now() + 10_000 };
+      },
+      reporter: metrics,
+    });
+    metrics.observe(keyed);
+    const keys = Array.from({ length: 20 }, (_, i) => `tenant-${i}`);
+    for (const key of keys) {
+      await keyed.get(key); // initial
+      keyed.invalidate(key);
+      await keyed.get(key); // invalidated
+      failing.add(key);
+      await keyed.refresh(key).catch(() => {}); // forced failure, breaker opens
+    }
+    clock.advance(10_000); // every credential has expired
+    for (const key of keys) await keyed.get(key).catch(() => {}); // refused or half-open probe
+    for (const key of keys) await keyed.get(key).catch(() => {});
+    for (const key of keys) failing.delete(key);
+    clock.advance(1_000);
+    for (const key of keys) await keyed.get(key); // probe succeeds: expired reason
+    const text = await registry.metrics();
+    const perKey = new Map<string, number>();
+    for (const line of text.split('\n')) {
+      if (line.startsWith('#')) continue;
+      const key = /key="([^"]*)"/.exec(line)?.[1];
+      if (key !== undefined) perKey.set(key, (perKey.get(key) ?? 0) + 1);
+    }
+    expect([...perKey.keys()].sort()).toEqual([...keys].sort());
+    for (const [key, count] of perKey) expect(count, key).toBeLessThanOrEqual(6);
+    expect(sampleValue(text, N.breakerRefusals, { name: 'tenants' })).toBeGreaterThan(0);
     keyed.close();
   });
 
@@ -604,6 +645,131 @@ describe('with core', () => {
     expect(keyed.keys()).toEqual(['kept']);
     expect(text).toContain('key="kept"');
     expect(text).not.toContain('key="doomed"');
+    keyed.close();
+  });
+});
+
+describe('series removed on close()', () => {
+  it("regression: sluice_last_refresh_success_timestamp_seconds{name} is gone after the provider's close(), so time() - last_success never fires for it", async () => {
+    const registry = new Registry();
+    const metrics = reporterFor(registry);
+    const provider = await createRefreshingProvider({
+      name: 'billing',
+      mint: () => ({ value: 'v', expiresAt: Date.now() + 60_000 }),
+      reporter: metrics,
+    });
+    metrics.observe(provider);
+    let text = await registry.metrics();
+    expect(sampleLabels(text, N.lastSuccess)).toEqual([{ name: 'billing' }]);
+    provider.close();
+    text = await registry.metrics();
+    expect(sampleLabels(text, N.lastSuccess)).toEqual([]);
+    expect(text).not.toMatch(/^sluice_(credential|last|breaker_state)\S*\{name="billing"/m);
+  });
+
+  it("regression: a keyed provider's close() removes every per-key series (includeKey)", async () => {
+    const registry = new Registry();
+    const metrics = reporterFor(registry, { includeKey: true });
+    const keyed = createKeyedProvider<string, string>({
+      name: 'hosts',
+      breaker: { failureThreshold: 1 },
+      mint: (key) => {
+        if (key === 'down') throw new Error('down');
+        return { value: key, expiresAt: Date.now() + 60_000 };
+      },
+      reporter: metrics,
+    });
+    metrics.observe(keyed);
+    await Promise.all(['a', 'b', 'c'].map((key) => keyed.get(key)));
+    await keyed.get('down').catch(() => {});
+    await keyed.get('down').catch(() => {});
+    let text = await registry.metrics();
+    expect(text).toContain('key="a"');
+    expect(text).toContain('key="down"');
+    keyed.close();
+    text = await registry.metrics();
+    expect(text).not.toMatch(/key="/);
+    for (const name of [N.lastSuccess, N.expiration, N.refreshDue, N.breakerState]) {
+      expect(sampleLabels(text, name), name).toEqual([]);
+    }
+  });
+
+  it('keeps the last success of a provider that is observed after its first mint', async () => {
+    const registry = new Registry();
+    const clock = manualClock();
+    const metrics = reporterFor(registry, { now: clock.now });
+    const provider = await createRefreshingProvider({
+      name: 'late',
+      now: clock.now,
+      mint: () => ({ value: 'v', expiresAt: clock.now() + 60_000 }),
+      reporter: metrics,
+    });
+    expect(sampleLabels(await registry.metrics(), N.lastSuccess)).toEqual([]); // not observed
+    metrics.observe(provider);
+    expect(sampleValue(await registry.metrics(), N.lastSuccess, { name: 'late' })).toBe(
+      START / 1000,
+    );
+    provider.close();
+  });
+});
+
+describe('breaker refusals', () => {
+  it('regression: counts callers refused while the breaker is open in sluice_breaker_refusals_total{name}', async () => {
+    const registry = new Registry();
+    const metrics = reporterFor(registry);
+    const provider = await createRefreshingProvider({
+      name: 'idp',
+      lazy: true,
+      breaker: { failureThreshold: 1, cooldownMs: 60_000 },
+      mint: () => {
+        throw new Error('down');
+      },
+      reporter: metrics,
+    });
+    await provider.get().catch(() => {}); // the failure that opens the breaker
+    for (let i = 0; i < 5; i++) await provider.get().catch(() => {});
+    const text = await registry.metrics();
+    expect(sampleValue(text, N.breakerRefusals, { name: 'idp' })).toBe(5);
+    expect(sampleValue(text, N.refreshes, { name: 'idp', reason: 'initial' })).toBe(1);
+    provider.close();
+  });
+});
+
+describe('lone surrogates', () => {
+  it('regression: names and keys with lone surrogates give well-formed, distinct label values (not one U+FFFD series)', async () => {
+    const registry = new Registry();
+    const metrics = reporterFor(registry, { includeKey: true });
+    const names = ['tenant-\uD800', 'tenant-\uFFFD', 'tenant-\\uD800', 'tenant-\uDC00x'];
+    const providers = [];
+    for (const name of names) {
+      const provider = await createRefreshingProvider({
+        name,
+        mint: () => ({ value: 'v', expiresAt: Date.now() + 60_000 }),
+        reporter: metrics,
+      });
+      metrics.observe(provider);
+      providers.push(provider);
+    }
+    const keyed = createKeyedProvider<string, string>({
+      name: 'keys',
+      mint: (key) => ({ value: key, expiresAt: Date.now() + 60_000 }),
+      reporter: metrics,
+    });
+    metrics.observe(keyed);
+    await keyed.get('k-\uDBFF');
+    await keyed.get('k-\uFFFD');
+    // What a scraper receives: the exposition encoded as UTF-8 on the wire.
+    const wire = Buffer.from(await registry.metrics(), 'utf8').toString('utf8');
+    const expiries = sampleLabels(wire, N.expiration);
+    const providerNames = expiries.map((l) => l.name).filter((n) => n?.startsWith('tenant-'));
+    expect(new Set(providerNames).size).toBe(names.length);
+    const keyLabels = expiries.filter((l) => l.name === 'keys').map((l) => l.key);
+    expect(new Set(keyLabels).size).toBe(2);
+    expect(
+      sampleLabels(wire, N.refreshes).filter((l) => l.name?.startsWith('tenant-')),
+    ).toHaveLength(4);
+    expect(providerNames).toContain('tenant-\\uD800');
+    for (const provider of providers) provider.close();
     keyed.close();
   });
 });

@@ -57,6 +57,19 @@ describe.skipIf(promtool === undefined && !PROMTOOL_REQUIRED)(
       metrics.observe(single);
       fail = true;
       await single.refresh().catch(() => {});
+      const down = await createRefreshingProvider({
+        name: 'down-api',
+        lazy: true,
+        breaker: { failureThreshold: 1, cooldownMs: 60_000 },
+        mint: () => {
+          throw new Error('token endpoint down');
+        },
+        reporter: metrics,
+      });
+      closers.push(() => down.close());
+      metrics.observe(down);
+      await down.get().catch(() => {});
+      await down.get().catch(() => {}); // refused: the breaker is open
       const keyed = createKeyedProvider<string, string>({
         name: 'tenants',
         maxKeys: 2,
@@ -92,6 +105,7 @@ describe.skipIf(promtool === undefined && !PROMTOOL_REQUIRED)(
           .sort(),
       ).toEqual(['', 'globex', 'initech']);
       expect(body).not.toContain('key="acme"');
+      expect(sampleValue(body, N.breakerRefusals, { name: 'down-api' })).toBe(1);
     });
 
     it('passes promtool check metrics with no lint problem', async () => {

@@ -70,6 +70,11 @@ export class CellEvents {
     if (hook !== undefined) emit(hook, this.#event({ credentialAgeMs, retryAfterMs }));
   }
 
+  breakerRefused(retryAfterMs: number): void {
+    const hook = this.#reporter?.onBreakerRefused;
+    if (hook !== undefined) emit(hook, this.#event({ retryAfterMs }));
+  }
+
   #event<E extends object>(fields: E): E & { name: string; key?: string } {
     const name = this.#name;
     return this.#key === undefined ? { name, ...fields } : { name, key: this.#key, ...fields };

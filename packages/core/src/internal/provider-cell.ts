@@ -329,7 +329,11 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     let started: Promise<Credential<T>> | undefined;
     if (!this.#flight.inFlight) {
       const refusedForMs = this.#admit(now);
-      if (refusedForMs !== undefined) return Promise.reject(this.#breakerOpenError(refusedForMs));
+      if (refusedForMs !== undefined) {
+        const refused = this.#breakerOpenError(refusedForMs);
+        this.#events.breakerRefused(refused.retryAfterMs);
+        return Promise.reject(refused);
+      }
       started = this.#startMint(reason, now);
     }
     const joined = this.#join(whole, signal);
