@@ -195,7 +195,7 @@ describe.skipIf(!redisAvailable())('oauth x redis', () => {
       const fleet = await coordinator(`oauth-redis-${++prefixes}:`, true);
       const refusal = catchSync(() => fleet.wrap('dpop-api', clientCredentialsMint(dpopOptions())));
       expect(refusal).toBeInstanceOf(Error);
-      expect((refusal as { code?: string }).code).toBe('SLUICE_INVALID_OPTION');
+      expect((refusal as { code?: string }).code).toBe('SLUICE_FLEET_UNSHAREABLE_MINT');
       expect((refusal as Error).message).toMatch(/DPoP/);
       expect((refusal as Error).message).toMatch(/key/i);
       // A codec passed by hand does not make the token presentable elsewhere.
