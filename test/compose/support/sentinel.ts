@@ -224,10 +224,17 @@ export class SecretSentinel {
   }
 }
 
-/** A sentinel secret: recognisable, random, with characters that every encoding changes. */
+/**
+ * A sentinel secret: random, with characters every encoding changes inside its first 8
+ * (`%`, `&`, `"`, `/`), so each encoding of the prefix is a needle of its own.
+ */
 export function sentinelSecret(kind: string): string {
-  const random = Math.random().toString(36).slice(2, 10);
-  return `Sx${random}/+=&%"<>'${kind}-${random}`;
+  const r = (n: number) =>
+    Math.random()
+      .toString(36)
+      .slice(2, 2 + n)
+      .padEnd(n, '0');
+  return `${r(2)}%&${r(2)}"/+=<>'${kind}-${r(10)}`;
 }
 
 /** The parts of a JWT worth keeping secret: its signature (the header is public). */
@@ -236,4 +243,33 @@ export function jwtSignature(token: string): string {
   return parts.length === 3 && (parts[2] ?? '').length >= PREFIX_CHARS
     ? (parts[2] as string)
     : token;
+}
+
+/**
+ * What a hostile or careless server may echo of a secret it received: the secret itself and
+ * its common encodings, and a truncated copy. Feed these to the code under test (an
+ * `error_description`, a `WWW-Authenticate` challenge, a Redis error) and check with a
+ * {@link SecretSentinel} that none comes out.
+ */
+export function echoesOf(
+  secret: string,
+): Array<{ readonly encoding: string; readonly text: string }> {
+  const percentLower = encodeURIComponent(secret).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase());
+  return [
+    { encoding: 'plain', text: secret },
+    { encoding: 'percent-encoded', text: encodeURIComponent(secret) },
+    { encoding: 'percent-encoded lower case', text: percentLower },
+    { encoding: 'every byte percent-encoded', text: percentAll(secret) },
+    { encoding: 'double percent-encoded', text: encodeURIComponent(encodeURIComponent(secret)) },
+    { encoding: 'form-encoded', text: new URLSearchParams({ s: secret }).toString().slice(2) },
+    {
+      encoding: 'HTML-escaped',
+      text: [...secret].map((c) => `&#x${c.codePointAt(0)?.toString(16)};`).join(''),
+    },
+    { encoding: 'HTML-escaped (named)', text: htmlEscape(secret) },
+    { encoding: 'JSON-escaped', text: JSON.stringify(secret).slice(1, -1) },
+    { encoding: 'truncated to 12', text: secret.slice(0, 12) },
+    { encoding: 'base64', text: Buffer.from(secret).toString('base64') },
+    { encoding: 'base64url', text: Buffer.from(secret).toString('base64url') },
+  ];
 }
