@@ -159,6 +159,8 @@ async function failure(sentinel: SecretSentinel, where: string, run: () => unkno
 }
 
 let endpoint: TokenEndpointServer;
+/** Coordinators open now (their leases are awaited before a MONITOR transcript is read). */
+const liveFleets: FleetCoordinator[] = [];
 const closers: Array<() => unknown> = [];
 
 beforeAll(async () => {
@@ -712,7 +714,11 @@ describe.skipIf(!redisAvailable())('secret sentinel: @sluice/redis', () => {
       reporter: sentinel.reporter('fleet reporter', FLEET_REPORTER_HOOKS),
       ...(encrypted ? { encryption: ENCRYPTION } : {}),
     });
-    closers.push(() => fleet.close());
+    liveFleets.push(fleet);
+    closers.push(() => {
+      liveFleets.splice(liveFleets.indexOf(fleet), 1);
+      return fleet.close();
+    });
     return fleet;
   }
 
@@ -754,6 +760,7 @@ describe.skipIf(!redisAvailable())('secret sentinel: @sluice/redis', () => {
     );
     await failure(sentinel, 'fleet refresh during an outage', () => a.refresh());
     await failure(sentinel, 'relayed failure', () => b.refresh());
+    await monitor.settle();
     const lines = await monitor.stop();
     await subscriber.quit();
     expect(lines.length).toBeGreaterThan(5);
@@ -773,6 +780,7 @@ describe.skipIf(!redisAvailable())('secret sentinel: @sluice/redis', () => {
       t,
     );
     expect((await provider.get()).token).toBe(ACCESS_TOKEN);
+    await monitor.settle();
     sentinel.inspect('MONITOR transcript (plaintext)', (await monitor.stop()).join('\n'));
     await t.finish();
     expect(sentinel.leaks().map((leak) => `${leak.where}: ${leak.secret}`)).toEqual([
@@ -848,15 +856,38 @@ async function echoingResourceServer(
   };
 }
 
-/** A MONITOR connection to `server`, recording every command until `stop()`. */
-async function startMonitor(server: RedisServer): Promise<{ stop(): Promise<string[]> }> {
+/**
+ * A MONITOR connection to `server`, recording every command until `stop()`. `settle()` waits
+ * until no coordinator of this file holds a lease (stores and releases happen after the
+ * wrapped mint returns), then until a marker sent afterwards shows in the transcript, so
+ * every command before it is in.
+ */
+async function startMonitor(
+  server: RedisServer,
+): Promise<{ settle(): Promise<void>; stop(): Promise<string[]> }> {
   const client: Redis = await readyClient(server);
+  const marker: Redis = await readyClient(server);
   const lines: string[] = [];
   const monitor = await client.monitor();
   monitor.on('monitor', (_time: string, args: string[]) => lines.push(args.join(' ')));
+  const waitFor = async (condition: () => boolean, what: string) => {
+    const deadline = Date.now() + 10_000;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  };
+  let markers = 0;
   return {
+    async settle() {
+      await waitFor(() => liveFleets.every((fleet) => fleet.snapshot().leasesHeld === 0), 'leases');
+      const text = `sentinel-marker-${++markers}`;
+      await marker.echo(text);
+      await waitFor(() => lines.some((line) => line.includes(text)), 'the MONITOR marker');
+    },
     async stop() {
       monitor.disconnect();
+      marker.disconnect();
       return lines;
     },
   };

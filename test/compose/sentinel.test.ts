@@ -22,6 +22,12 @@ describe('the secret sentinel', () => {
     }
   });
 
+  it('finds a secret quoted twice, as a JSON string in a MONITOR line', () => {
+    const json = JSON.stringify({ token: SECRET });
+    const monitorLine = `"HSET" "k" "val" ${JSON.stringify(json)}`;
+    expect(leaksIn(monitorLine)).toEqual(['backslash-escaped']);
+  });
+
   it('finds base64 of a secret at every byte alignment', () => {
     for (const pad of ['', 'a', 'ab', 'abc']) {
       const encoded = Buffer.from(`Bearer ${pad}${SECRET}`).toString('base64');

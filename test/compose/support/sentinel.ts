@@ -22,7 +22,8 @@
  * Needles of a secret: the secret and every 8-character window starting it (a prefix of 8 or
  * more characters contains the first one); percent-encoded (upper and lower hex), double
  * encoded, form encoded, HTML-escaped (`&#x..;` either case, `&#..;`), JSON-escaped
- * (`\uXXXX`), base64 and base64url at each of the three byte alignments.
+ * (`\uXXXX`), backslash-escaped any number of times (a JSON string in a MONITOR line), base64
+ * and base64url at each of the three byte alignments.
  */
 
 import { inspect } from 'node:util';
@@ -188,6 +189,7 @@ export class SecretSentinel {
     this.inspected += 1;
     const texts = renderings(value);
     for (const [label, needles] of this.#secrets) {
+      let leaked = false;
       for (const needle of needles) {
         const found = texts.some((text) =>
           needle.anyCase
@@ -196,8 +198,18 @@ export class SecretSentinel {
         );
         if (found) {
           this.#leaks.push({ where, secret: label, encoding: needle.encoding });
+          leaked = true;
           break;
         }
+      }
+      // Quoted any number of times (JSON in a MONITOR line, a logged JSON string): compare
+      // with every backslash removed from both sides.
+      const plain = needles[0]?.text.replace(/\\/g, '') ?? '';
+      if (
+        !leaked &&
+        texts.some((text) => text.includes('\\') && text.replace(/\\/g, '').includes(plain))
+      ) {
+        this.#leaks.push({ where, secret: label, encoding: 'backslash-escaped' });
       }
     }
   }
