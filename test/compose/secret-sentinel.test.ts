@@ -604,6 +604,46 @@ describe('secret sentinel: @sluice/oauth', () => {
     sentinel.expectClean();
   });
 
+  it("core's own errors around an echoing OAuth failure (BreakerOpenError and its cause, MintTimeoutError, ProviderClosedError) carry no secret", async () => {
+    const sentinel = newSentinel();
+    const t = telemetry(sentinel);
+    let now = Date.UTC(2030, 0, 1);
+    endpoint.script(() => issue());
+    const provider = await createRefreshingProvider<AccessToken>({
+      name: 'core-errors',
+      now: () => now,
+      reporter: t.reporter,
+      breaker: { failureThreshold: 2, cooldownMs: 60_000 },
+      mint: t.trace(clientCredentialsMint(mintOptions({ now: () => now })), 'core-errors'),
+    });
+    t.observe(provider);
+    closers.push(() => provider.close());
+    now += 2 * 3_600_000; // expired on the provider's clock
+    endpoint.script((request) =>
+      json(400, { error: 'invalid_client', error_description: echoAll(request.rawBody) }),
+    );
+    for (let i = 0; i < 3; i++) await failure(sentinel, `failed mint ${i}`, () => provider.get());
+    const open = await failure(sentinel, 'BreakerOpenError', () => provider.get());
+    expect(open).toMatchObject({ code: 'SLUICE_BREAKER_OPEN' });
+    sentinel.inspect('snapshot with lastError', provider.snapshot());
+
+    let release = () => {};
+    endpoint.script(() => new Promise((resolve) => (release = () => resolve(issue()))));
+    const slow = await createRefreshingProvider<AccessToken>({
+      name: 'slow',
+      mintTimeoutMs: 50,
+      reporter: t.reporter,
+      mint: clientCredentialsMint(mintOptions()),
+    }).catch((error: unknown) => error);
+    sentinel.inspect('MintTimeoutError', slow);
+    expect(slow).toMatchObject({ code: 'SLUICE_MINT_TIMEOUT' });
+    release();
+    provider.close();
+    await failure(sentinel, 'ProviderClosedError', () => provider.get());
+    await t.finish();
+    sentinel.expectClean();
+  });
+
   it('an OAuth failure inside an Effect layer: the MintFailed cause, pretty-printed, carries no secret', async () => {
     const sentinel = newSentinel();
     endpoint.script((request) =>
@@ -770,6 +810,47 @@ describe.skipIf(!redisAvailable())('secret sentinel: @sluice/redis', () => {
     sentinel.expectClean();
   });
 
+  it('fleet error classes (DecryptError from a foreign key, UnshareableMintError, StoreTimeoutError from a paused Redis) and their events carry no secret or key', async () => {
+    const sentinel = newSentinel();
+    const t = telemetry(sentinel);
+    const keyPrefix = `sentinel-${++prefixes}:`;
+    endpoint.script(() => issue());
+    const writer = await replica(await fleetOf(redis, keyPrefix, sentinel, true), t);
+    await writer.get();
+
+    // DecryptError: a replica with another keyring reads the stored ciphertext.
+    const foreign = createRedisCoordinator({
+      redis: await readyClient(redis),
+      keyPrefix,
+      encryption: { keys: [{ id: 'other', key: randomBytes(32) }] },
+      reporter: sentinel.reporter('foreign fleet reporter', FLEET_REPORTER_HOOKS),
+    });
+    closers.push(() => foreign.close());
+    const reader = await replica(foreign, t);
+    sentinel.inspect('foreign replica credential', await reader.getCredential());
+    expect(sentinel.events).toContain('foreign fleet reporter.onDecryptFailed');
+
+    // UnshareableMintError: a DPoP mint refused at wrap().
+    await failure(sentinel, 'UnshareableMintError', () =>
+      foreign.wrap('dpop', clientCredentialsMint(mintOptions({ dpop: { keyPair: dpopKeyPair } }))),
+    );
+
+    // StoreTimeoutError: Redis frozen (SIGSTOP) while a replica needs it.
+    const own = await startRedisServer();
+    try {
+      const frozenFleet = await fleetOf(own, keyPrefix, sentinel, false);
+      const frozen = await replica(frozenFleet, t);
+      own.pause();
+      await failure(sentinel, 'refresh with Redis frozen', () => frozen.refresh());
+      own.resume();
+      expect(sentinel.events).toContain('fleet reporter.onFallback');
+    } finally {
+      await own.stop();
+    }
+    await t.finish();
+    sentinel.expectClean();
+  });
+
   it('the MONITOR check can fail: without encryption a MONITOR connection does see the token (so any shared Redis should be encrypted)', async () => {
     const sentinel = newSentinel();
     const t = telemetry(sentinel);
@@ -814,12 +895,17 @@ describe.skipIf(!redisAvailable())('secret sentinel: @sluice/redis', () => {
         // READONLY: the server becomes a replica (a failover demoted it); writes are refused.
         await admin.del(credentialKey as string);
         await admin.replicaof('127.0.0.1', String(primary.port));
+        await expect(admin.set(`${keyPrefix}probe`, 'x')).rejects.toThrow(/READONLY/);
+        const beforeReadonly = sentinel.events.length;
         await failure(sentinel, 'refresh against a READONLY replica', () => provider.refresh());
+        // The demoted server refused a write: reported (onStoreError / onFallback).
+        expect(sentinel.events.slice(beforeReadonly).join(' ')).toMatch(/onStoreError|onFallback/);
         await admin.replicaof('NO', 'ONE');
 
         // Killed: every store operation fails; the replica mints locally.
         await own.kill();
         await failure(sentinel, 'refresh with Redis killed', () => provider.refresh());
+        expect(sentinel.events).toContain('fleet reporter.onFallback');
         await t.finish();
         sentinel.expectClean();
       } finally {

@@ -172,6 +172,8 @@ export class SecretSentinel {
   readonly #leaks: Leak[] = [];
   /** How many values were inspected (a test asserts it looked at something). */
   inspected = 0;
+  /** `where.hook` of every reporter call received, in order (a test asserts the path ran). */
+  readonly events: string[] = [];
 
   /** Registers a secret under `label` (returned, for chaining into options). */
   add(label: string, secret: string): string {
@@ -223,7 +225,10 @@ export class SecretSentinel {
   reporter<R extends object>(where: string, hooks: readonly string[]): R {
     const reporter: Record<string, (event: unknown) => void> = {};
     for (const hook of hooks) {
-      reporter[hook] = (event: unknown) => this.inspect(`${where}.${hook}`, event);
+      reporter[hook] = (event: unknown) => {
+        this.events.push(`${where}.${hook}`);
+        this.inspect(`${where}.${hook}`, event);
+      };
     }
     return reporter as R;
   }
