@@ -73,13 +73,17 @@ export function isSluiceError(error: unknown, code?: string): boolean {
  */
 export class BreakerOpenError extends SluiceError {
   declare readonly code: 'SLUICE_BREAKER_OPEN';
-  /** Milliseconds until the breaker admits a half-open probe. */
+  /**
+   * Milliseconds until the breaker admits a half-open probe: the rest of the cooldown, or of
+   * the issuer's own wait when the last mint error carried a retry hint (`retryAfterMs`,
+   * capped by `breaker.maxRetryAfterMs`).
+   */
   readonly retryAfterMs: number;
 
   constructor(retryAfterMs: number, options?: SluiceErrorOptions & { name?: string }) {
     super(
       'SLUICE_BREAKER_OPEN',
-      `${label(options?.name)}circuit breaker is open after repeated mint failures and no valid credential is cached; retry in ${retryAfterMs} ms`,
+      `${label(options?.name)}circuit breaker is open after mint failures and no valid credential is cached; retry in ${retryAfterMs} ms`,
       options,
     );
     this.retryAfterMs = retryAfterMs;

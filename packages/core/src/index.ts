@@ -13,6 +13,7 @@ export {
   type BreakerStateName,
   breakerRetryAfterMs,
   CLOSED_BREAKER,
+  DEFAULT_MAX_RETRY_AFTER_MS,
   recordFailure,
   recordSuccess,
 } from './circuit-breaker.js';

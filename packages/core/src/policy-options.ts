@@ -3,7 +3,11 @@
  * into a frozen private copy.
  */
 
-import type { BreakerConfig, BreakerOptions } from './circuit-breaker.js';
+import {
+  type BreakerConfig,
+  type BreakerOptions,
+  DEFAULT_MAX_RETRY_AFTER_MS,
+} from './circuit-breaker.js';
 import { InvalidOptionError } from './errors.js';
 import { MAX_TIMER_MS } from './internal/timers.js';
 import type { RefreshTiming } from './refresh-policy.js';
@@ -47,7 +51,10 @@ export interface RefreshPolicyOptions {
    * @default 30000
    */
   refreshFloorMs?: number;
-  /** The circuit breaker around the mint. @default { failureThreshold: 5, cooldownMs: 60000 } */
+  /**
+   * The circuit breaker around the mint.
+   * @default { failureThreshold: 5, cooldownMs: 60000, maxRetryAfterMs: 300000 }
+   */
   breaker?: BreakerOptions;
   /**
    * A mint that has not settled after this many milliseconds fails for every waiter (and for
@@ -139,7 +146,7 @@ export function resolvePolicy(options: RefreshPolicyOptions): ResolvedPolicy {
   ) {
     throw new InvalidOptionError(
       'breaker',
-      'an object { failureThreshold?, cooldownMs? }',
+      'an object { failureThreshold?, cooldownMs?, maxRetryAfterMs? }',
       breakerOptions,
     );
   }
@@ -175,6 +182,12 @@ export function resolvePolicy(options: RefreshPolicyOptions): ResolvedPolicy {
     breaker: Object.freeze({
       failureThreshold,
       cooldownMs: duration(breakerOptions.cooldownMs, 'breaker.cooldownMs', 60_000, 0),
+      maxRetryAfterMs: duration(
+        breakerOptions.maxRetryAfterMs,
+        'breaker.maxRetryAfterMs',
+        DEFAULT_MAX_RETRY_AFTER_MS,
+        0,
+      ),
     }),
     mintTimeoutMs: duration(options.mintTimeoutMs, 'mintTimeoutMs', 30_000, 1),
     schedule,

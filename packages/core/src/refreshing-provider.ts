@@ -38,6 +38,13 @@ export interface MintContext<T> {
  * (another instance's mint, shared by a fleet coordinator such as `@sluice/redis`). Such an
  * error still reaches every waiter and `onRefreshFailure` unchanged; only the breaker
  * ignores it, so the breaker counts the attempts this provider itself made.
+ *
+ * An error may carry a retry hint, the issuer's `Retry-After`: a `retryAfterMs` property (own
+ * or inherited) that is a finite number > 0. The breaker then opens at once for
+ * `min(retryAfterMs, breaker.maxRetryAfterMs)`: no mint until then, callers without a valid
+ * credential get `BreakerOpenError` with the time left, a valid one is still served. The
+ * hint of a relayed error (`countsTowardsBreaker: false`) is left to the coordinator that
+ * relays it: it does not open this provider's breaker.
  */
 export type Mint<T> = (context: MintContext<T>) => Promise<Credential<T>> | Credential<T>;
 

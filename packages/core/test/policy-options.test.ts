@@ -7,7 +7,7 @@ import { createRefreshingProvider } from '../src/refreshing-provider.js';
 const mint = () => ({ value: 'v', expiresAt: Date.now() + 3_600_000 });
 
 describe('policy options', () => {
-  it('defaults to refreshAt 0.8, jitter 0.1, floor 30 s, breaker 5/60 s, mint timeout 30 s, loop guard 5 s, on-access', () => {
+  it('defaults to refreshAt 0.8, jitter 0.1, floor 30 s, breaker 5/60 s with retry hints capped at 300 s, mint timeout 30 s, loop guard 5 s, on-access', () => {
     const policy = resolvePolicy({});
     expect(policy.timing).toEqual({
       refreshAt: 0.8,
@@ -15,7 +15,11 @@ describe('policy options', () => {
       refreshFloorMs: 30_000,
       minRefreshIntervalMs: 5_000,
     });
-    expect(policy.breaker).toEqual({ failureThreshold: 5, cooldownMs: 60_000 });
+    expect(policy.breaker).toEqual({
+      failureThreshold: 5,
+      cooldownMs: 60_000,
+      maxRetryAfterMs: 300_000,
+    });
     expect(policy.mintTimeoutMs).toBe(30_000);
     expect(policy.schedule).toBe('on-access');
     expect(policy.name).toBe('sluice');
@@ -33,6 +37,11 @@ describe('policy options', () => {
     ['breaker', { breaker: null }],
     ['breaker.failureThreshold', { breaker: { failureThreshold: 0 } }],
     ['breaker.cooldownMs', { breaker: { cooldownMs: Number.POSITIVE_INFINITY } }],
+    ['breaker.maxRetryAfterMs', { breaker: { maxRetryAfterMs: -1 } }],
+    ['breaker.maxRetryAfterMs', { breaker: { maxRetryAfterMs: 1.5 } }],
+    ['breaker.maxRetryAfterMs', { breaker: { maxRetryAfterMs: 2 ** 31 } }],
+    ['breaker.maxRetryAfterMs', { breaker: { maxRetryAfterMs: '300000' } }],
+    ['breaker.maxRetryAfterMs', { breaker: { maxRetryAfterMs: null } }],
     ['mintTimeoutMs', { mintTimeoutMs: 0 }],
     ['mintTimeoutMs', { mintTimeoutMs: 2 ** 31 }],
     ['minRefreshIntervalMs', { minRefreshIntervalMs: '5000' }],

@@ -701,6 +701,199 @@ describe('6b. failures relayed from elsewhere (countsTowardsBreaker: false)', ()
   });
 });
 
+describe("6c. retry hints: a mint error carrying retryAfterMs (the issuer's Retry-After)", () => {
+  /** What a 429 or 503 with `Retry-After: 120` looks like from an HTTP mint. */
+  function tooManyRequests(retryAfterMs: unknown = 120_000): Error {
+    return Object.assign(new Error('429 Too Many Requests'), { status: 429, retryAfterMs });
+  }
+
+  it('Retry-After is honoured: a 429 with retryAfterMs 120000 costs exactly 1 mint, none until 120 s, and callers are told the time left', async () => {
+    const m = manualMint<string>();
+    const provider = await createRefreshingProvider<string>({ mint: m.mint, lazy: true });
+    const first = settle(provider.get());
+    const error = tooManyRequests();
+    m.last().deferred.reject(error);
+    expect(await first).toEqual({ ok: false, error });
+    expect(provider.snapshot().breaker).toEqual({
+      state: 'open',
+      failures: 1,
+      retryAfterMs: 120_000,
+    });
+    for (let elapsed = 0; elapsed < 120_000; elapsed += 1_000) {
+      const outcome = await settle(provider.get());
+      expect(outcome.ok).toBe(false);
+      const refused = (outcome as { error: unknown }).error as BreakerOpenError;
+      expect(refused).toBeInstanceOf(BreakerOpenError);
+      expect(refused.retryAfterMs).toBe(120_000 - elapsed);
+      expect(refused.cause).toBe(error);
+      await clock.tickAsync(1_000);
+    }
+    expect(m.calls).toHaveLength(1);
+    // At 120 s: one half-open probe, as usual.
+    const probe = provider.get();
+    expect(m.calls).toHaveLength(2);
+    expect(provider.snapshot().breaker.state).toBe('half-open');
+    m.last().deferred.resolve({ value: 'token-1', expiresAt: Date.now() + HOUR });
+    expect(await probe).toBe('token-1');
+    expect(provider.snapshot().breaker).toEqual({ state: 'closed', failures: 0, retryAfterMs: 0 });
+  });
+
+  it('a valid cached credential is still served during the hinted window, with no upstream mint', async () => {
+    const { provider, calls, last } = await started();
+    await clock.tickAsync(0.8 * HOUR);
+    expect(await provider.get()).toBe('token-1');
+    last().deferred.reject(tooManyRequests(240_000));
+    await flush();
+    for (let elapsed = 0; elapsed < 240_000; elapsed += 1_000) {
+      expect(await provider.get()).toBe('token-1');
+      await clock.tickAsync(1_000);
+    }
+    expect(calls).toHaveLength(2);
+    expect(await provider.get()).toBe('token-1');
+    expect(calls).toHaveLength(3); // the window is over: the background refresh is the probe
+  });
+
+  it('the hint is capped by breaker.maxRetryAfterMs (300000 ms by default)', async () => {
+    for (const [breaker, expected] of [
+      [{}, 300_000],
+      [{ maxRetryAfterMs: 30_000 }, 30_000],
+    ] as const) {
+      const m = manualMint<string>();
+      const provider = await createRefreshingProvider<string>({
+        mint: m.mint,
+        lazy: true,
+        breaker,
+      });
+      const first = settle(provider.get());
+      m.last().deferred.reject(tooManyRequests(86_400_000));
+      await first;
+      expect(provider.snapshot().breaker.retryAfterMs).toBe(expected);
+      await clock.tickAsync(expected);
+      provider.get().catch(() => {});
+      expect(m.calls).toHaveLength(2);
+      provider.close();
+    }
+  });
+
+  it('breaker.maxRetryAfterMs: 0 ignores retry hints', async () => {
+    const m = manualMint<string>();
+    const provider = await createRefreshingProvider<string>({
+      mint: m.mint,
+      lazy: true,
+      breaker: { maxRetryAfterMs: 0 },
+    });
+    const first = settle(provider.get());
+    m.last().deferred.reject(tooManyRequests());
+    await first;
+    expect(provider.snapshot().breaker).toMatchObject({ state: 'closed', failures: 1 });
+  });
+
+  it.each([
+    ['-5', -5],
+    ['0', 0],
+    ['NaN', Number.NaN],
+    ['Infinity', Number.POSITIVE_INFINITY],
+    ['a string', '120000'],
+  ])(
+    'a retryAfterMs that is %s gives no hint (a malformed Retry-After is not 0)',
+    async (_, bad) => {
+      const m = manualMint<string>();
+      const provider = await createRefreshingProvider<string>({ mint: m.mint, lazy: true });
+      const first = settle(provider.get());
+      m.last().deferred.reject(tooManyRequests(bad));
+      await first;
+      expect(provider.snapshot().breaker).toEqual({
+        state: 'closed',
+        failures: 1,
+        retryAfterMs: 0,
+      });
+      provider.get().catch(() => {});
+      expect(m.calls).toHaveLength(2);
+    },
+  );
+
+  it('reads the hint defensively: an inherited retryAfterMs counts, a throwing getter gives no hint', async () => {
+    class RateLimited extends Error {
+      get retryAfterMs(): number {
+        return 60_000;
+      }
+    }
+    const throwing = Object.defineProperty(new Error('hostile'), 'retryAfterMs', {
+      get() {
+        throw new Error('getter throws');
+      },
+    });
+    const m = manualMint<string>();
+    const provider = await createRefreshingProvider<string>({ mint: m.mint, lazy: true });
+    const hostile = settle(provider.get());
+    m.last().deferred.reject(throwing);
+    expect(await hostile).toEqual({ ok: false, error: throwing });
+    expect(provider.snapshot().breaker).toMatchObject({ state: 'closed', failures: 1 });
+    const inherited = settle(provider.get());
+    m.last().deferred.reject(new RateLimited('slow down'));
+    await inherited;
+    expect(provider.snapshot().breaker).toMatchObject({ state: 'open', retryAfterMs: 60_000 });
+  });
+
+  it('a relayed failure (countsTowardsBreaker: false) with a hint leaves the local breaker closed: the relaying coordinator enforces the window, and a fleet that recovers early is adopted at once', async () => {
+    const m = manualMint<string>();
+    const provider = await createRefreshingProvider<string>({ mint: m.mint, lazy: true });
+    const relayed = Object.assign(tooManyRequests(90_000), { countsTowardsBreaker: false });
+    const first = settle(provider.get());
+    m.last().deferred.reject(relayed);
+    expect(await first).toEqual({ ok: false, error: relayed });
+    expect(provider.snapshot().breaker).toEqual({ state: 'closed', failures: 0, retryAfterMs: 0 });
+    // Another instance's mint succeeds 1 s later: the next caller gets its credential.
+    await clock.tickAsync(1_000);
+    const next = provider.get();
+    expect(m.calls).toHaveLength(2);
+    m.last().deferred.resolve({ value: 'fleet-token', expiresAt: Date.now() + HOUR });
+    expect(await next).toBe('fleet-token');
+  });
+
+  it('a hint shorter than the cooldown never shortens an opening at the failure threshold', async () => {
+    const m = manualMint<string>();
+    const provider = await createRefreshingProvider<string>({
+      mint: m.mint,
+      lazy: true,
+      breaker: { failureThreshold: 1, cooldownMs: MINUTE },
+    });
+    const first = settle(provider.get());
+    m.last().deferred.reject(tooManyRequests(1_000));
+    await first;
+    expect(provider.snapshot().breaker.retryAfterMs).toBe(MINUTE);
+  });
+
+  it("with schedule 'timer', the refresh timer waits out the hinted window", async () => {
+    const { provider, calls, last } = await started({ schedule: 'timer' });
+    await clock.tickAsync(0.8 * HOUR);
+    expect(calls).toHaveLength(2);
+    last().deferred.reject(tooManyRequests(200_000));
+    await flush();
+    await clock.tickAsync(199_999);
+    expect(calls).toHaveLength(2);
+    await clock.tickAsync(1);
+    expect(calls).toHaveLength(3);
+    expect(await provider.get()).toBe('token-1');
+  });
+
+  it('reports the hinted window in onBreakerStateChange', async () => {
+    const rec = recordingReporter();
+    const m = manualMint<string>();
+    const provider = await createRefreshingProvider<string>({
+      mint: m.mint,
+      lazy: true,
+      reporter: rec.reporter,
+    });
+    const first = settle(provider.get());
+    m.last().deferred.reject(tooManyRequests());
+    await first;
+    expect(rec.of('breaker')).toEqual([
+      expect.objectContaining({ from: 'closed', to: 'open', failures: 1, retryAfterMs: 120_000 }),
+    ]);
+  });
+});
+
 describe('7. invalid minted credentials', () => {
   it.each([
     ['no value', { expiresAt: START + HOUR }],

@@ -15,6 +15,7 @@ import {
   type BreakerState,
   breakerRetryAfterMs,
   CLOSED_BREAKER,
+  openWindowMs,
 } from '../circuit-breaker.js';
 
 /** @internal */
@@ -71,7 +72,7 @@ export function askBox(
     now >= state.openedAt
   ) {
     // Another key waits for the probe: the last prober stands aside for one more cooldown.
-    const barredUntil = state.openedAt + 2 * config.cooldownMs;
+    const barredUntil = state.openedAt + openWindowMs(state, config) + config.cooldownMs;
     if (now < barredUntil) return { admitted: false, next: state, retryAfterMs: barredUntil - now };
   }
   const admission = admitMint(state, now, config);

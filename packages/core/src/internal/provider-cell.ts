@@ -499,11 +499,14 @@ export class ProviderCell<T> implements RefreshingProvider<T> {
     box.hasError = true;
     if (clockFailure || !countsTowardsBreaker(error)) {
       // Not this provider's attempt at the issuer (a clock fault, or a failure the mint relays
-      // from elsewhere): not counted; a probe is handed back, so the next caller probes at once.
+      // from elsewhere): not counted, and its retry hint is the relaying coordinator's to
+      // enforce; a probe is handed back, so the next caller probes at once.
       this.#releaseProbe();
     } else {
       noteFailure(box, this, wasProbe);
-      this.#setBreaker(recordFailure(box.state, now, policy.breaker), now);
+      // The issuer's own wait (Retry-After), when the error carries one, opens the breaker.
+      const hintMs = retryHintMs(error);
+      this.#setBreaker(recordFailure(box.state, now, policy.breaker, hintMs), now);
     }
     const retryAt =
       now +
@@ -643,6 +646,22 @@ function countsTowardsBreaker(error: unknown): boolean {
     return (error as { countsTowardsBreaker?: unknown }).countsTowardsBreaker !== false;
   } catch {
     return true;
+  }
+}
+
+/**
+ * The retry hint a mint failure carries: its `retryAfterMs` (own or inherited) when that is a
+ * finite number > 0, else undefined. A property that cannot be read gives no hint.
+ */
+function retryHintMs(error: unknown): number | undefined {
+  if ((typeof error !== 'object' && typeof error !== 'function') || error === null) {
+    return undefined;
+  }
+  try {
+    const hint = (error as { retryAfterMs?: unknown }).retryAfterMs;
+    return typeof hint === 'number' && Number.isFinite(hint) && hint > 0 ? hint : undefined;
+  } catch {
+    return undefined;
   }
 }
 
