@@ -139,7 +139,6 @@ export function normalizeTokenType(tokenType: string): string {
  */
 export function unpresentableReason(token: string): string | undefined {
   if (token === '') return 'it is empty';
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
   const bad = /[^\x21-\x7e]/.exec(token);
   if (bad === null) return undefined;
   const char = bad[0];

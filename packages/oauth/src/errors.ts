@@ -166,7 +166,9 @@ export class DiscoveryError extends OAuthError {
  * The `onRotation` hook of {@link refreshTokenMint} threw (or rejected) while storing a
  * rotated refresh token. The new refresh token is kept in memory and used by the next mint
  * (which calls the hook again); the access token of this mint is dropped so the failure
- * shows up in the provider's reporter and breaker. `cause` is the hook's own error.
+ * shows up in the provider's reporter and breaker. `cause` is the hook's own error, unless
+ * it showed the refresh token (a store echoing what it was sent): then a plain `Error` with
+ * its `name`, `code` and redacted message takes its place.
  */
 export class RotationHookError extends OAuthError {
   declare readonly code: 'SLUICE_OAUTH_ROTATION_HOOK';
@@ -219,7 +221,10 @@ export class UnreachableError extends OAuthError {
   declare readonly code: 'SLUICE_OAUTH_UNREACHABLE';
   /** The host (and port) that could not be reached. */
   readonly host: string;
-  /** The network error's code (`ECONNREFUSED`, `ENOTFOUND`, ...), when it had one. */
+  /**
+   * The network error's code (`ECONNREFUSED`, `ENOTFOUND`, ...), else the underlying error's
+   * short message (`bad port`), when there is one.
+   */
   readonly causeCode: string | undefined;
   /** Whether another try later may succeed (core's `isTransientNetworkError` on the cause). */
   readonly transient: boolean;

@@ -9,6 +9,7 @@ import * as oauth from 'oauth4webapi';
 import type { AccessToken } from './access-token.js';
 import { withAccessTokenTraits } from './access-token-codec.js';
 import { isOAuthError, RotationHookError } from './errors.js';
+import { withoutSecrets } from './redact.js';
 import {
   type Grant,
   requestToken,
@@ -108,7 +109,8 @@ export function refreshTokenMint(options: RefreshTokenMintOptions): Mint<AccessT
       unsaved = undefined;
     } catch (error) {
       unsaved = refreshToken;
-      throw new RotationHookError(error);
+      // The hook's own error (a store's answer) may quote the token it was storing.
+      throw new RotationHookError(withoutSecrets(error, [refreshToken]));
     }
   };
 

@@ -10,11 +10,13 @@ export type FetchInput = string | URL | Request;
 
 /**
  * True when the body of `fetch(input, init)` is absent or a value that can be sent again;
- * false for streams. `init.body` wins over a `Request`'s own body, as in `fetch`.
+ * false for streams. A non-null `init.body` wins over a `Request`'s own body, as in `fetch`;
+ * `init.body: null` does not remove it (`fetch` then sends the `Request`'s own body, a stream
+ * consumed by the first send).
  */
 export function isReplayable(input: FetchInput, init: RequestInit | undefined): boolean {
   const body = init?.body;
-  if (body !== undefined) return isReplayableBody(body);
+  if (body !== undefined && body !== null) return isReplayableBody(body);
   if (isRequest(input)) return input.body === null;
   return true;
 }

@@ -27,6 +27,7 @@ import {
 } from './support/authorization-server.js';
 import { until } from './support/fetch-tools.js';
 import { claimsOf } from './support/jwt.js';
+import { leaksOf, renderings } from './support/leaks.js';
 import { type ResourceServer, refuse, startResourceServer } from './support/resource-server.js';
 
 let as: AuthorizationServer;
@@ -555,3 +556,179 @@ function formData(): FormData {
   form.set('field', 'form value');
   return form;
 }
+
+describe('issue 14: redirects across origins', () => {
+  let foreign: ResourceServer;
+
+  beforeAll(async () => {
+    foreign = await startResourceServer(as.issuer, API); // another port: another origin
+  });
+
+  afterAll(async () => {
+    await foreign?.close();
+  });
+
+  afterEach(() => {
+    foreign.behave(undefined);
+    foreign.requests.length = 0;
+  });
+
+  const redirectFirst = (status: number, to: string) => {
+    let answered = false;
+    rs.behave((_request, validate) => {
+      if (answered) return validate();
+      answered = true;
+      return { status, headers: { location: to } };
+    });
+  };
+
+  it('a 401 from another origin after a cross-origin redirect never invalidates our token', async () => {
+    const { provider, api, mints } = await harness();
+    const token = (await provider.get()).token;
+    redirectFirst(302, `${foreign.url}/landing`);
+    foreign.behave(() => refuse('Bearer', 'invalid_token'));
+    const response = await api(`${rs.url}/start`);
+    expect(response.status).toBe(401);
+    expect(foreign.requests).toHaveLength(1);
+    expect(foreign.requests[0]).toMatchObject({ authorization: '', proof: '' });
+    expect(rs.requests).toHaveLength(1);
+    expect(mints).toEqual(['initial']);
+    expect((await provider.get()).token).toBe(token);
+  });
+
+  it('the DPoP proof never follows a cross-origin redirect either', async () => {
+    const { api, mints } = await harness({ dpop: true });
+    redirectFirst(307, `${foreign.url}/landing`);
+    foreign.behave(() => ({ status: 200, body: 'foreign' }));
+    const response = await api(`${rs.url}/start`, { method: 'POST', body: 'payload' });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('foreign');
+    expect(foreign.requests[0]).toMatchObject({
+      method: 'POST',
+      body: 'payload',
+      authorization: '',
+      proof: '',
+    });
+    expect(mints).toEqual(['initial']);
+  });
+
+  it('a same-origin redirect carries the token, with a fresh DPoP proof for the new URL', async () => {
+    const { api } = await harness({ dpop: true });
+    redirectFirst(302, '/moved');
+    const response = await api(`${rs.url}/start`);
+    expect(response.status).toBe(200); // the resource server checked htu against /moved
+    expect(rs.requests.map((r) => [r.path, r.proofClaims?.htu])).toEqual([
+      ['/start', `${rs.url}/start`],
+      ['/moved', `${rs.url}/moved`],
+    ]);
+  });
+
+  it('a 401 after a same-origin redirect still renews the token', async () => {
+    const { api, mints } = await harness();
+    let n = 0;
+    rs.behave((_request, validate) => {
+      n += 1;
+      if (n === 1) return { status: 302, headers: { location: '/moved' } };
+      if (n === 2) return refuse('Bearer', 'invalid_token');
+      return validate();
+    });
+    expect((await api(`${rs.url}/start`)).status).toBe(200);
+    expect(mints).toEqual(['initial', 'invalidated']);
+  });
+
+  it("keeps the caller's redirect: 'manual' as given", async () => {
+    const { api } = await harness();
+    redirectFirst(302, `${foreign.url}/landing`);
+    const response = await api(`${rs.url}/start`, { redirect: 'manual' });
+    expect(response.status).toBe(302);
+    expect(foreign.requests).toHaveLength(0);
+  });
+});
+
+describe('issue 14: where tokens go', () => {
+  it('allowedOrigins: a request elsewhere is refused with a typed error before any token is minted', async () => {
+    const { provider, mints } = await harness({ provider: { lazy: true } });
+    const api = createAuthFetch(provider, {
+      allowInsecureRequests: true,
+      allowedOrigins: ['https://api.example.com', new URL(rs.url)],
+    });
+    const error = await api('http://127.0.0.1:1/steal?x=1').catch((caught: unknown) => caught);
+    expect(isOAuthError(error, 'SLUICE_OAUTH_ORIGIN_NOT_ALLOWED')).toBe(true);
+    expect(error).toMatchObject({ origin: 'http://127.0.0.1:1' });
+    expect(mints).toEqual([]);
+    expect((await api(`${rs.url}/ok`)).status).toBe(200);
+  });
+
+  it.each([
+    [['https://api.example.com/v1']],
+    [['not a url']],
+    [['ftp://files.example.com']],
+    [['https://user:pw@api.example.com']],
+    [[]],
+    ['https://api.example.com'],
+  ])('refuses allowedOrigins %j with InvalidOptionError', (allowedOrigins) => {
+    expect(() =>
+      createAuthFetch(
+        { get: async () => 't', invalidate: () => false },
+        { allowedOrigins: allowedOrigins as never },
+      ),
+    ).toThrow(expect.objectContaining({ code: 'SLUICE_INVALID_OPTION' }));
+  });
+
+  it.each([
+    'data:text/plain,hello',
+    'file:///etc/passwd',
+    'blob:https://x.example/1',
+    'ftp://files.example.com/x',
+  ])('refuses %s before minting, even with allowInsecureRequests', async (url) => {
+    const { provider, mints } = await harness({ provider: { lazy: true } });
+    const api = createAuthFetch(provider, { allowInsecureRequests: true });
+    const error = await api(url).catch((caught: unknown) => caught);
+    expect(isOAuthError(error, 'SLUICE_OAUTH_INSECURE_REQUEST')).toBe(true);
+    expect(mints).toEqual([]);
+  });
+});
+
+describe('issue 14: no rejection carries the token', () => {
+  it('refuses an unpresentable token from your own mint with UnsupportedTokenError, every call, never showing it', async () => {
+    const token = 'own-token-0123456789\nX-Injected: 1';
+    const provider = await createRefreshingProvider<string>({ mint: () => ({ value: token }) });
+    providers.push(provider as RefreshingProvider<unknown>);
+    const api = createAuthFetch(provider, { allowInsecureRequests: true });
+    const errors = await Promise.all(
+      Array.from({ length: 50 }, () => api(`${rs.url}/x`).catch((caught: unknown) => caught)),
+    );
+    for (const error of errors) {
+      expect(isOAuthError(error, 'SLUICE_OAUTH_UNSUPPORTED_TOKEN')).toBe(true);
+      expect(leaksOf(renderings(error), token)).toEqual([]);
+    }
+    expect(rs.requests).toHaveLength(0);
+  });
+
+  it('replaces a fetch error that quotes the token by one that does not', async () => {
+    const { provider } = await harness();
+    const token = (await provider.get()).token;
+    const api = createAuthFetch(provider, {
+      allowInsecureRequests: true,
+      fetch: async (_input, init) => {
+        const sent = new Headers(init?.headers).get('authorization');
+        throw new TypeError(`Headers.set: "${sent}" is an invalid header value`);
+      },
+    });
+    const error = await api(`${rs.url}/x`).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(TypeError);
+    expect(leaksOf(renderings(error), token)).toEqual([]);
+  });
+
+  it("api(new Request(u, { method: 'POST', body: 'x' }), { body: null }) returns the 401 instead of throwing", async () => {
+    const { api, mints } = await harness();
+    rs.behave(() => refuse('Bearer', 'invalid_token'));
+    const response = await api(new Request(`${rs.url}/x`, { method: 'POST', body: 'x' }), {
+      body: null,
+    });
+    expect(response.status).toBe(401);
+    expect(rs.requests).toHaveLength(1);
+    expect(rs.requests[0]?.body).toBe('x');
+    expect(mints).toEqual(['initial']); // invalidated, not retried: the stream is gone
+  });
+});

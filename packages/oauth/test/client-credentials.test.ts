@@ -57,6 +57,16 @@ function basicOptions(
   return options;
 }
 
+/** A loopback port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as import('node:net').AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 async function rejection(promise: Promise<unknown> | unknown): Promise<unknown> {
   try {
     await promise;
@@ -280,18 +290,28 @@ describe('token endpoint faults', () => {
     }
   });
 
-  it("lets a network failure through unchanged, so core's isTransientNetworkError sees it", async () => {
+  it("wraps an unreachable token endpoint in UnreachableError naming the host and the cause, still transient for core's isTransientNetworkError", async () => {
+    const port = await closedPort();
     const error = await rejection(
       clientCredentialsMint(
         basicOptions({
           authorizationServer: {
-            issuer: 'http://127.0.0.1:9',
-            token_endpoint: 'http://127.0.0.1:9/token',
+            issuer: `http://127.0.0.1:${port}`,
+            token_endpoint: `http://127.0.0.1:${port}/token`,
           },
         }),
       )(context()),
     );
-    expect(isOAuthError(error)).toBe(false);
+    expect(isOAuthError(error, 'SLUICE_OAUTH_UNREACHABLE')).toBe(true);
+    expect(error).toMatchObject({
+      host: `127.0.0.1:${port}`,
+      causeCode: 'ECONNREFUSED',
+      transient: true,
+    });
+    expect((error as Error).message).toBe(
+      `could not reach the token endpoint at 127.0.0.1:${port} (ECONNREFUSED)`,
+    );
+    expect((error as Error).cause).toBeInstanceOf(TypeError);
     expect(isTransientNetworkError(error)).toBe(true);
   });
 
@@ -449,6 +469,53 @@ describe('options', () => {
     }
     expect(thrown).toMatchObject({ option: 'clientCredentialsMint.clientAuth.clientSecret' });
     expect((thrown as Error).message).not.toContain('987654321');
+  });
+});
+
+describe('issue 14: short secrets put in the wrong option are never echoed', () => {
+  const SHORT = 'hunter2!'; // 8 characters: InvalidOptionError echoed strings up to 16
+  it.each([
+    ['clientAuth as a string', 'clientCredentialsMint.clientAuth', { clientAuth: SHORT }],
+    [
+      'clientAuth.method',
+      'clientCredentialsMint.clientAuth.method',
+      { clientAuth: { method: SHORT } },
+    ],
+    [
+      'clientAuth.privateKey',
+      'clientCredentialsMint.clientAuth.privateKey',
+      { clientAuth: { method: 'private_key_jwt', privateKey: SHORT } },
+    ],
+    [
+      'clientAuth.clientSecret',
+      'clientCredentialsMint.clientAuth.clientSecret',
+      { clientAuth: { method: 'client_secret_post', clientSecret: ['hunter2!'] } },
+    ],
+    ['dpop as a string', 'clientCredentialsMint.dpop', { dpop: SHORT }],
+    ['dpop.algorithm', 'clientCredentialsMint.dpop.algorithm', { dpop: { algorithm: SHORT } }],
+    ['dpop.keyPair', 'clientCredentialsMint.dpop.keyPair', { dpop: { keyPair: SHORT } }],
+    [
+      'an additionalParameters value',
+      'clientCredentialsMint.additionalParameters.api_key',
+      { additionalParameters: { api_key: 12345678 } },
+    ],
+    [
+      'additionalParameters itself',
+      'clientCredentialsMint.additionalParameters',
+      { additionalParameters: SHORT },
+    ],
+  ])('%s is described by type only', (_name, option, overrides) => {
+    let thrown: unknown;
+    try {
+      clientCredentialsMint(basicOptions(overrides as Partial<ClientCredentialsMintOptions>));
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ code: 'SLUICE_INVALID_OPTION' });
+    expect((thrown as { option?: string }).option?.startsWith(option)).toBe(true);
+    const shown = `${(thrown as Error).message} ${inspect(thrown)}`;
+    expect(shown).not.toContain('hunter2');
+    expect(shown).not.toContain('12345678');
   });
 });
 

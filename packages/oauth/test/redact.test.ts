@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { REDACTED, redactText, secretsOfRequest } from '../src/redact.js';
 import { fakeJwt } from './support/jwt.js';
+import { ENCODINGS, leaksOf } from './support/leaks.js';
 
 describe('redactText', () => {
   it('replaces a secret as sent, URL-encoded and form-encoded', () => {
@@ -33,6 +34,35 @@ describe('redactText', () => {
         },
       ),
     );
+  });
+});
+
+describe('redactText in any encoding (issue 14: redaction caught exact copies only)', () => {
+  const secret = 'rt_9f&Kq#2 z%Lw+é€x';
+
+  for (const [name, encode] of Object.entries(ENCODINGS)) {
+    it(`drops a description echoing the secret ${name}, whole or cut to its first 8+ characters`, () => {
+      for (const cut of [undefined, 8, 11]) {
+        const part = cut === undefined ? secret : [...secret].slice(0, cut).join('');
+        const out = redactText(`invalid grant: ${encode(part)} (see docs)`, [secret]);
+        expect(leaksOf([out], secret)).toEqual([]);
+      }
+    });
+  }
+
+  it('drops a description whose echo, cut by the server, is cut again by the length limit', () => {
+    const text = `${'x'.repeat(190)} ${secret.slice(0, 12)}`;
+    expect(redactText(text, [secret], 200)).toBe(REDACTED);
+  });
+
+  it('keeps an ordinary description (bounded, control and bidi characters stripped)', () => {
+    expect(redactText('The refresh token\u202e has expired\r\nX-Injected: 1', [secret], 200)).toBe(
+      'The refresh token  has expired X-Injected: 1',
+    );
+  });
+
+  it('drops a description holding a secret shorter than 8 characters, whole', () => {
+    expect(redactText('client secret s3cr%33t is wrong', ['s3cr3t'])).toBe(REDACTED);
   });
 });
 

@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessToken } from '../src/access-token.js';
 import { RotationHookError, TokenEndpointError } from '../src/errors.js';
 import { type RefreshTokenMintOptions, refreshTokenMint } from '../src/refresh-token.js';
+import { leaksOf, renderings } from './support/leaks.js';
 import {
   json,
   startTokenEndpoint,
@@ -176,6 +177,28 @@ describe('rotation', () => {
     const request = server.requests[0] as TokenRequest;
     expect(request.form.get('client_id')).toBe('mail-app');
     expect(request.headers.authorization).toBeUndefined();
+  });
+
+  it('a hook error that quotes the rotated refresh token is withheld from RotationHookError (issue 14: no secret in the cause chain)', async () => {
+    const grant = refreshGrant();
+    let rotated = '';
+    const mint = refreshTokenMint(
+      options(grant.issue(), {
+        onRotation: (next) => {
+          rotated = next;
+          throw Object.assign(new Error(`vault refused secret=${encodeURIComponent(next)}`), {
+            code: 'EVAULT',
+          });
+        },
+      }),
+    );
+    const error = await rejection(mint(context()));
+    expect(error).toBeInstanceOf(RotationHookError);
+    const cause = (error as Error).cause as Error & { code?: string };
+    expect(cause).toMatchObject({ name: 'Error', code: 'EVAULT' });
+    expect(cause.message).toMatch(/withheld/);
+    expect(rotated).not.toBe('');
+    expect(leaksOf(renderings(error), rotated)).toEqual([]);
   });
 
   it('fails the mint with RotationHookError when the hook throws, and stores the token on the next mint', async () => {

@@ -175,12 +175,12 @@ describe('tokenExchangeMint against oidc-provider', () => {
 });
 
 describe('tokenExchangeMint request', () => {
-  it('sends subject, actor, requested type, audiences and resource, and accepts token_type N_A', async () => {
+  it('sends subject, actor, requested type, audiences and resource', async () => {
     own.script(() =>
       json(200, {
-        access_token: 'an-id-token',
-        token_type: 'N_A',
-        issued_token_type: TOKEN_TYPES.idToken,
+        access_token: 'a-jwt-access-token',
+        token_type: 'Bearer',
+        issued_token_type: TOKEN_TYPES.jwt,
       }),
     );
     const credential = await tokenExchangeMint({
@@ -205,11 +205,40 @@ describe('tokenExchangeMint request', () => {
     expect(form.getAll('audience')).toEqual(['ledger', 'audit']);
     expect(form.getAll('resource')).toEqual(['https://ledger.example']);
     expect(credential.value).toMatchObject({
-      tokenType: 'N_A',
-      issuedTokenType: TOKEN_TYPES.idToken,
+      tokenType: 'Bearer',
+      issuedTokenType: TOKEN_TYPES.jwt,
     });
     expect(credential.expiresAt).toBeUndefined();
   });
+
+  it.each([
+    ['token_type N_A', { token_type: 'N_A', issued_token_type: TOKEN_TYPES.jwt }],
+    [
+      'an ID token sent as Bearer',
+      { token_type: 'Bearer', issued_token_type: TOKEN_TYPES.idToken },
+    ],
+    [
+      'a refresh token sent as Bearer',
+      { token_type: 'Bearer', issued_token_type: TOKEN_TYPES.refreshToken },
+    ],
+  ])(
+    'refuses an issued token that is not an access token at the mint (issue 14: N_A was sent as Bearer): %s',
+    async (_name, fields) => {
+      own.script(() => json(200, { access_token: 'not-an-access-token-0123', ...fields }));
+      const error = await Promise.resolve(
+        tokenExchangeMint({
+          authorizationServer: own.metadata,
+          clientId: 'gateway',
+          clientAuth: { method: 'none' },
+          subjectToken: 'the-subject',
+          allowInsecureRequests: true,
+        })(context()),
+      ).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code: 'SLUICE_OAUTH_INVALID_TOKEN_RESPONSE' });
+      expect((error as Error).message).toMatch(/not an access token/);
+      expect((error as Error).message).not.toContain('not-an-access-token');
+    },
+  );
 
   it('rejects a subject loader that returns no token, describing it by type only', async () => {
     const mint = tokenExchangeMint({

@@ -13,6 +13,7 @@ import {
   clientCredentialsMint,
 } from '../src/client-credentials.js';
 import { DiscoveryError, InvalidTokenResponseError, TokenEndpointError } from '../src/errors.js';
+import { parseRetryAfter } from '../src/token-error.js';
 import { claimsOf, fakeJwt } from './support/jwt.js';
 import { json, startTokenEndpoint, type TokenEndpointServer } from './support/token-endpoint.js';
 
@@ -152,7 +153,7 @@ describe('answers that are not tokens', () => {
     });
   });
 
-  it('makes a 503 with an HTML body a transient error without an OAuth code', async () => {
+  it('makes a 503 with an HTML body a transient error without an OAuth code, and a past Retry-After no hint', async () => {
     server.script(() => ({
       status: 503,
       headers: { 'content-type': 'text/html', 'retry-after': 'Wed, 21 Oct 2015 07:28:00 GMT' },
@@ -163,7 +164,7 @@ describe('answers that are not tokens', () => {
       status: 503,
       transient: true,
       oauthError: undefined,
-      retryAfterMs: 0,
+      retryAfterMs: undefined,
     });
   });
 
@@ -274,5 +275,185 @@ describe('discovery failures', () => {
     now += 1_000;
     await mint(context());
     expect(server.discoveries() - before).toBe(3);
+  });
+});
+
+describe('issue 14: answers the mint must refuse', () => {
+  it.each([
+    ['LF and an injected header', 'tok-0123456789\nX-Injected: 1'],
+    ['CR', 'tok-0123456789\rabc'],
+    ['NUL', 'tok-0123456789\u0000abc'],
+    ['a space', 'tok-0123456789 abc'],
+    ['a tab', 'tok-0123456789\tabc'],
+    ['DEL', 'tok-0123456789\u007fabc'],
+    ['non-ASCII', 'tok-0123456789é'],
+  ])(
+    'refuses an unpresentable access token (%s) with a typed error that never contains it',
+    async (_name, token) => {
+      server.script(() => json(200, { access_token: token, token_type: 'Bearer', expires_in: 60 }));
+      const error = await rejection(clientCredentialsMint(mintOptions())(context()));
+      expect(error).toBeInstanceOf(InvalidTokenResponseError);
+      expect((error as Error).message).toMatch(/cannot be sent in an HTTP header/);
+      const shown = `${(error as Error).message} ${JSON.stringify(error)} ${inspect(error, { showHidden: true })}`;
+      expect(shown).not.toContain('tok-0123');
+    },
+  );
+
+  it('refuses token_type DPoP from a mint without DPoP (it could never present it)', async () => {
+    server.script(() => json(200, { access_token: 'dpop-bound-0123', token_type: 'DPoP' }));
+    const error = await rejection(clientCredentialsMint(mintOptions())(context()));
+    expect(error).toBeInstanceOf(InvalidTokenResponseError);
+    expect((error as Error).message).toMatch(/token_type is DPoP but this mint has no DPoP key/);
+  });
+
+  it.each([
+    ['"3600abc"', '3600abc'],
+    ['"3600"', '3600'],
+    ['true', true],
+    ['null', null],
+    ['an array', [3600]],
+    ['-1', -1],
+  ])('refuses expires_in %s: only a JSON number is a lifetime', async (_name, expiresIn) => {
+    server.script(() =>
+      json(200, { access_token: 'a-token', token_type: 'Bearer', expires_in: expiresIn }),
+    );
+    const error = await rejection(clientCredentialsMint(mintOptions())(context()));
+    expect(error).toBeInstanceOf(InvalidTokenResponseError);
+    expect((error as Error).message).toMatch(/"expires_in" must be a non-negative JSON number/);
+  });
+
+  it('accepts a numeric expires_in, fractional included', async () => {
+    const now = 1_800_000_000_000;
+    server.script(() => json(200, { access_token: 'a', token_type: 'Bearer', expires_in: 59.5 }));
+    const credential = await clientCredentialsMint(mintOptions({ now: () => now }))(context());
+    expect(credential.expiresAt).toBe(now + 59_500);
+  });
+});
+
+describe('issue 14: an abort while the token response body is read', () => {
+  it("rejects with the signal's reason, not InvalidTokenResponseError", async () => {
+    const { createServer } = await import('node:http');
+    let headersSent!: () => void;
+    const sent = new Promise<void>((resolve) => {
+      headersSent = resolve;
+    });
+    const stalling = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"access_token":"a-tok');
+      headersSent();
+      // the rest never comes
+    });
+    await new Promise<void>((resolve) => stalling.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = stalling.address() as import('node:net').AddressInfo;
+      const origin = `http://127.0.0.1:${port}`;
+      const controller = new AbortController();
+      const pending = clientCredentialsMint(
+        mintOptions({ authorizationServer: { issuer: origin, token_endpoint: `${origin}/token` } }),
+      )({ signal: controller.signal, reason: 'initial' });
+      const settled = rejection(pending);
+      await sent;
+      const reason = new Error('caller gave up');
+      controller.abort(reason);
+      expect(await settled).toBe(reason);
+    } finally {
+      stalling.closeAllConnections();
+      await new Promise<void>((resolve) => stalling.close(() => resolve()));
+    }
+  });
+});
+
+describe('issue 14: Retry-After', () => {
+  it.each([
+    ['120', 120_000],
+    [' 7 ', 7_000],
+    ['-5', undefined],
+    ['1.5', undefined],
+    ['garbage', undefined],
+    ['0', undefined],
+    ['', undefined],
+    ['99999999999999999999', undefined],
+    ['Wed, 21 Oct 2015 07:28:00 GMT', undefined], // in the past: no hint
+  ])('parseRetryAfter(%j) is %j: a malformed value gives no hint, never 0', (value, expected) => {
+    expect(parseRetryAfter(value, () => 1_800_000_000_000)).toBe(expected);
+  });
+
+  it('reads an HTTP-date in the future relative to the injected clock', () => {
+    const now = Date.parse('Sun, 06 Nov 1994 08:47:37 GMT');
+    expect(parseRetryAfter('Sun, 06 Nov 1994 08:49:37 GMT', () => now)).toBe(120_000);
+  });
+
+  it.each([
+    [429, '120', 120_000],
+    [503, '120', 120_000],
+    [429, '-5', undefined],
+    [503, '1.5', undefined],
+    [400, '120', undefined],
+  ])('a %i with Retry-After %s carries retryAfterMs %j', async (status, header, expected) => {
+    server.script(() => json(status, { error: 'slow_down' }, { 'retry-after': header }));
+    const error = await rejection(clientCredentialsMint(mintOptions())(context()));
+    expect(error).toBeInstanceOf(TokenEndpointError);
+    expect((error as TokenEndpointError).retryAfterMs).toBe(expected);
+  });
+});
+
+describe('issue 17: an unreachable issuer or an http: issuer', () => {
+  it('wraps a refused discovery connection in DiscoveryError naming the host and the cause', async () => {
+    const { createServer } = await import('node:net');
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as import('node:net').AddressInfo;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const error = await rejection(
+      clientCredentialsMint({
+        ...mintOptions(),
+        authorizationServer: undefined as never,
+        issuer: `http://127.0.0.1:${port}`,
+      })(context()),
+    );
+    expect(error).toBeInstanceOf(DiscoveryError);
+    expect((error as Error).message).toBe(
+      `discovery of http://127.0.0.1:${port}/ failed: could not reach 127.0.0.1:${port} (ECONNREFUSED)`,
+    );
+    expect(error).toMatchObject({ transient: true, status: undefined });
+    expect((error as Error).cause).toBeInstanceOf(TypeError);
+  });
+
+  it('names an unknown host (ENOTFOUND) in the DiscoveryError, not transient', async () => {
+    const dns = Object.assign(new Error('getaddrinfo ENOTFOUND auth.nowhere.invalid'), {
+      code: 'ENOTFOUND',
+    });
+    const fetch = async (): Promise<Response> => {
+      throw new TypeError('fetch failed', { cause: dns });
+    };
+    const error = await rejection(
+      clientCredentialsMint({
+        ...mintOptions(),
+        authorizationServer: undefined as never,
+        issuer: 'https://auth.nowhere.invalid',
+        fetch,
+      })(context()),
+    );
+    expect((error as Error).message).toBe(
+      'discovery of https://auth.nowhere.invalid/ failed: could not reach auth.nowhere.invalid (ENOTFOUND)',
+    );
+    expect(error).toMatchObject({ code: 'SLUICE_OAUTH_DISCOVERY', transient: false });
+  });
+
+  it('shows the refused http: issuer URL, without its credentials or query', () => {
+    let error: unknown;
+    try {
+      clientCredentialsMint({
+        ...mintOptions(),
+        authorizationServer: undefined as never,
+        issuer: 'http://admin:pa55word@auth.example.com/realms/x?key=k3y',
+        allowInsecureRequests: false,
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect((error as Error).message).toBe(
+      'option `clientCredentialsMint.issuer` must be an https: URL (or set allowInsecureRequests); received "http://auth.example.com/realms/x"',
+    );
   });
 });
