@@ -8,6 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CoordinationStore, StoredRecord } from '../src/index.js';
 import { credentialKeys, eventsChannel } from '../src/redis/keys.js';
 import { createRedisStore } from '../src/redis/redis-store.js';
+import { NO_EXPIRY_TTL_MS } from '../src/redis/scripts.js';
 import { type RedisServer, redisAvailable, startRedisServer } from './support/redis-server.js';
 
 const PREFIX = 'contract:';
@@ -54,7 +55,7 @@ describe.skipIf(!redisAvailable())('the Redis coordination store', () => {
   });
 
   const lease = (token: string, exclude: string[] = [], instanceId = 'i1', leaseMs = 5_000) =>
-    store.loadOrLease(ref, { token, leaseMs, instanceId, exclude });
+    store.loadOrLease(ref, { token, leaseMs, instanceId, exclude, maxFailureWindowMs: 60_000 });
 
   describe('loadOrLease', () => {
     it('takes the lease (SET NX PX) on an empty store and answers the server clock', async () => {
@@ -127,7 +128,7 @@ describe.skipIf(!redisAvailable())('the Redis coordination store', () => {
       expect(await lease('t5', [due.id], 'A')).toMatchObject({ kind: 'failed' });
     });
 
-    it('adopts a credential that never expires (expiresAt Infinity round-trips as inf)', async () => {
+    it('adopts a credential that never expires (expiresAt Infinity round-trips as inf), kept in Redis for one day, not forever', async () => {
       const forever: StoredRecord = {
         id: 'forever',
         expiresAt: Number.POSITIVE_INFINITY,
@@ -138,7 +139,10 @@ describe.skipIf(!redisAvailable())('the Redis coordination store', () => {
       };
       await store.store(ref, { token: '', record: forever, replaceable: [] });
       expect(await lease('t1')).toMatchObject({ kind: 'value', record: forever });
-      expect(await redis.pttl(credentialKeys(PREFIX, ref).credential)).toBe(-1);
+      // Never expiring, yet not kept forever: a one-day TTL (NO_EXPIRY_TTL_MS).
+      const ttl = await redis.pttl(credentialKeys(PREFIX, ref).credential);
+      expect(ttl).toBeGreaterThan(NO_EXPIRY_TTL_MS - 60_000);
+      expect(ttl).toBeLessThanOrEqual(NO_EXPIRY_TTL_MS);
     });
   });
 

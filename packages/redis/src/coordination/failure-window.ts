@@ -57,7 +57,7 @@ export async function recordFailure<T>(
   }
   const pin = shared.pin(answer.now, sentAt);
   if (answer.outcome !== 'recorded') return;
-  const retryAfterMs = Math.max(0, answer.retryAt - answer.now);
+  const retryAfterMs = windowMs(answer.retryAt - answer.now, config.failureBackoff.maxDelayMs);
   config.reporter.onFailureRecorded?.({
     ...call.label,
     failures: answer.failures,
@@ -72,17 +72,23 @@ export async function recordFailure<T>(
   };
 }
 
-/** The failure window of a `failed` answer, with its error opened (or a placeholder). */
+/**
+ * The failure window of a `failed` answer, with its error opened; `undefined` when encryption
+ * is on and the record cannot be vouched for (stored in clear, or it does not open): reported
+ * through `onDecryptFailed`, and the caller reads again ignoring it. In every mode the window
+ * is capped at `failureBackoff.maxDelayMs` and the error's fields are bounded and stripped of
+ * control characters (see `parseMintError`).
+ */
 export async function honour<T>(
   shared: FleetShared,
   call: Call<T>,
   failure: FailureRecord,
   pin: ClockPin,
-): Promise<HonouredFailure> {
+): Promise<HonouredFailure | undefined> {
   let fields: SerializedMintError | undefined;
+  const keyring = shared.config.keyring;
   try {
     let text = failure.payload;
-    const keyring = shared.config.keyring;
     if (failure.keyId !== '') {
       if (keyring === undefined) throw new DecryptError('unknown-key', failure.keyId);
       text = await keyring.open(
@@ -90,19 +96,38 @@ export async function honour<T>(
         text,
         sealContext(shared, 'failure', call.ref, undefined),
       );
+    } else if (keyring !== undefined) {
+      // Encryption is on: a record in clear was planted (or predates encryption).
+      throw new DecryptError('unencrypted', '');
     }
     fields = parseMintError(text);
+    if (fields === undefined && keyring !== undefined) {
+      throw new DecryptError('malformed', failure.keyId);
+    }
   } catch (error) {
-    if (error instanceof DecryptError)
+    if (error instanceof DecryptError) {
       shared.config.reporter.onDecryptFailed?.({ ...call.label, error });
+      if (keyring !== undefined) return undefined;
+    }
   }
   const error = fields ?? { name: 'Error', message: 'the recorded failure could not be read' };
+  const maxMs = shared.config.failureBackoff.maxDelayMs;
   return {
-    untilMonotonic: pin.receivedAt + Math.max(0, failure.retryAt - pin.storeNow),
-    failures: failure.failures,
+    untilMonotonic: pin.receivedAt + windowMs(failure.retryAt - pin.storeNow, maxMs),
+    failures: countOf(failure.failures),
     error,
     cause: rebuildMintError(error),
   };
+}
+
+/** A window read from the store, in [0, maxMs]: a non-number or a later end is capped. */
+export function windowMs(leftMs: number, maxMs: number): number {
+  if (Number.isNaN(leftMs)) return maxMs;
+  return Math.min(maxMs, Math.max(0, leftMs));
+}
+
+function countOf(failures: number): number {
+  return Number.isSafeInteger(failures) && failures >= 1 ? failures : 1;
 }
 
 export function relay<T>(

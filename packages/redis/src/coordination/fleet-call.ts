@@ -7,6 +7,7 @@
 import { type Credential, raceSignal } from '@sluice/core';
 import { adopt } from './adoption.js';
 import { pollDelayMs } from './backoff.js';
+import { StoreUnavailableError } from './errors.js';
 import { honour, relay } from './failure-window.js';
 import { lead, shapeProblem } from './fleet-leader.js';
 import { type Call, type FleetShared, randomId } from './fleet-shared.js';
@@ -22,12 +23,14 @@ export async function runCall<T>(shared: FleetShared, call: Call<T>): Promise<Cr
   if (shared.closed) return fallback(shared, call, 'closed');
   if (shared.localNow() === undefined) return fallback(shared, call, 'invalid-clock');
   const state = shared.states.use(call.ref);
+  // A failure window this instance honours is checked against the store on every call, so a
+  // record that is gone (deleted, or replaced by a stored credential) stops binding at once;
+  // the local copy is what callers get while the store cannot be read.
   const window = state.failure;
-  if (window !== undefined) {
-    const leftMs = window.untilMonotonic - performance.now();
-    if (leftMs > 0) throw relay(shared, call, window, leftMs);
+  if (window !== undefined && window.untilMonotonic <= performance.now()) {
     state.failure = undefined;
   }
+  let ignoreFailure = false;
   const exclude = new Set<string>();
   const replaceable = new Set<string>();
   const previous = context.previous;
@@ -48,9 +51,25 @@ export async function runCall<T>(shared: FleetShared, call: Call<T>): Promise<Cr
     const sentAt = performance.now();
     let answer: LeaseAnswer;
     try {
-      answer = await loadOrLease(shared, call, token, exclude);
+      answer = await loadOrLease(shared, call, token, exclude, ignoreFailure);
     } catch (error) {
       if (context.signal.aborted) throw context.signal.reason;
+      const local = state.failure;
+      const leftMs = local === undefined ? 0 : local.untilMonotonic - performance.now();
+      if (local !== undefined && leftMs > 0) throw relay(shared, call, local, leftMs);
+      // A follower that saw another's lease and lost the connection (a failover, a
+      // reconnect) keeps waiting within its budget: the leader's credential lands in the
+      // store once the connection is back (a reconnect wakes it), rather than one more mint.
+      if (waitingSince !== undefined && shared.store.connection() !== 'up') {
+        const budgetMs = waitingSince + config.leaseMs + config.mintTimeoutMs - performance.now();
+        if (budgetMs > 0) {
+          const { initialDelayMs, maxDelayMs } = config.poll;
+          const delay = pollDelayMs(polls++, initialDelayMs, maxDelayMs, shared.random(), budgetMs);
+          const by = await shared.waiters.wait(call.ref, delay, context.signal);
+          if (by === 'closed') return fallback(shared, call, 'closed');
+          continue;
+        }
+      }
       return fallback(shared, call, 'store-unavailable', error);
     }
     const pin = shared.pin(answer.now, sentAt);
@@ -71,10 +90,23 @@ export async function runCall<T>(shared: FleetShared, call: Call<T>): Promise<Cr
       }
       case 'failed': {
         const honoured = await honour(shared, call, answer.failure, pin);
-        state.failure = honoured;
-        throw relay(shared, call, honoured, honoured.untilMonotonic - performance.now());
+        if (honoured === undefined) {
+          ignoreFailure = true; // refused (reported): read again without it
+          continue;
+        }
+        const own = state.failure;
+        // This instance's own failure keeps its original error object as the cause.
+        state.failure =
+          own !== undefined && own.failures === honoured.failures
+            ? { ...honoured, error: own.error, cause: own.cause }
+            : honoured;
+        throw relay(shared, call, state.failure, state.failure.untilMonotonic - performance.now());
       }
       case 'lease':
+        if (shared.closed) {
+          shared.releaseQuietly(call.ref, token);
+          return fallback(shared, call, 'closed');
+        }
         return lead(shared, call, state, token, pin, answer.storedId, exclude, replaceable);
       case 'leased': {
         waitingSince ??= performance.now();
@@ -97,6 +129,7 @@ export async function loadOrLease<T>(
   call: Call<T>,
   token: string,
   exclude: Set<string>,
+  ignoreFailure = false,
 ): Promise<LeaseAnswer> {
   const { ref, context } = call;
   const config = shared.config;
@@ -105,13 +138,25 @@ export async function loadOrLease<T>(
   };
   const pending = shared.guard.run(
     'loadOrLease',
-    () =>
-      shared.store.loadOrLease(ref, {
+    () => {
+      if (shared.closed)
+        return Promise.reject(new StoreUnavailableError('the coordinator is closed'));
+      const sent = shared.store.loadOrLease(ref, {
         token,
         leaseMs: config.leaseMs,
         instanceId: config.instanceId,
         exclude: [...exclude],
-      }),
+        maxFailureWindowMs: config.failureBackoff.maxDelayMs,
+        ...(ignoreFailure ? { ignoreFailure } : {}),
+      });
+      // A lease granted once close() has begun is released at once; close() waits for it.
+      shared.track(
+        Promise.resolve(sent).then((answer) => {
+          if (shared.closed && answer.kind === 'lease') shared.releaseQuietly(ref, token);
+        }),
+      );
+      return sent;
+    },
     releaseLate,
   );
   try {

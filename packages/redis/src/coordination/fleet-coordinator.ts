@@ -233,12 +233,13 @@ class Coordinator implements FleetCoordinator {
       this.#unwatch();
       shared.waiters.close();
       const held = [...shared.leases];
-      for (const [, lease] of held) lease.stop();
-      await Promise.allSettled(
-        held.map(([token, lease]) =>
-          shared.guard.run('release', () => shared.store.release(lease.ref, token)),
-        ),
-      );
+      for (const [token, lease] of held) {
+        lease.stop();
+        shared.releaseQuietly(lease.ref, token);
+      }
+      // Lease grants still in flight are released as they land, and releases are awaited:
+      // close() leaves no lease in the store. Bounded by two command timeouts.
+      await settleInflight(shared, 2 * shared.config.commandTimeoutMs);
       await shared.store.close();
       shared.timers.clearAll();
       shared.states.clear();
@@ -269,6 +270,23 @@ Object.defineProperty(
     },
   },
 );
+
+/** Waits until no lease-bearing operation is in flight, at most `boundMs`. */
+async function settleInflight(shared: FleetShared, boundMs: number): Promise<void> {
+  if (shared.inflight.size === 0) return;
+  let timer: unknown;
+  let timedOut = false;
+  const bound = new Promise<void>((resolve) => {
+    timer = shared.timers.start(() => {
+      timedOut = true;
+      resolve();
+    }, boundMs);
+  });
+  while (shared.inflight.size > 0 && !timedOut) {
+    await Promise.race([Promise.allSettled([...shared.inflight]), bound]);
+  }
+  shared.timers.clear(timer);
+}
 
 function checkStore(store: unknown): asserts store is CoordinationStore {
   const methods = [

@@ -28,8 +28,14 @@ export async function lead<T>(
   replaceable: Set<string>,
 ): Promise<Credential<T>> {
   const { context, ref } = call;
-  shared.config.reporter.onLeased?.({ ...call.label, reason: context.reason });
+  // Held (so close() releases it) before any hook runs: a hook may call close().
   const lease = holdLease(shared, call, token);
+  shared.config.reporter.onLeased?.({ ...call.label, reason: context.reason });
+  if (shared.closed) {
+    lease.stop();
+    shared.releaseQuietly(ref, token);
+    return call.mint(context);
+  }
   let minted: Credential<T>;
   try {
     minted = await call.mint(context);

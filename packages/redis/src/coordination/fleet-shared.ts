@@ -52,6 +52,11 @@ export class FleetShared {
   readonly leases = new Map<string, HeldLease>();
   /** The last reading of the store's clock. */
   lastPin: ClockPin | undefined;
+  /**
+   * Store operations that may hold or free a lease (lease grants, releases), still in flight:
+   * `close()` waits for them, so it leaves no lease behind.
+   */
+  readonly inflight = new Set<Promise<unknown>>();
   closed = false;
 
   constructor(store: CoordinationStore, config: ResolvedCoordination) {
@@ -115,10 +120,27 @@ export class FleetShared {
     return undefined;
   }
 
-  /** Releases a lease in the background (compare-and-delete); failures are ignored. */
+  /** Keeps `operation` in {@link inflight} until it settles. */
+  track(operation: Promise<unknown>): void {
+    const settled = operation.then(noop, noop);
+    this.inflight.add(settled);
+    settled.then(() => this.inflight.delete(settled), noop);
+  }
+
+  /**
+   * Releases a lease in the background (compare-and-delete); failures are ignored. After
+   * `close()` it goes straight to the store (no guard, no timer) and `close()` waits for it.
+   */
   releaseQuietly(ref: string, token: string): void {
-    if (this.closed) return;
-    this.guard.run('release', () => this.store.release(ref, token)).catch(noop);
+    if (!this.closed) {
+      this.guard.run('release', () => this.store.release(ref, token)).catch(noop);
+      return;
+    }
+    try {
+      this.track(this.store.release(ref, token));
+    } catch {
+      // the lease lapses on its own
+    }
   }
 }
 

@@ -68,7 +68,8 @@ export interface CoordinationOptions {
   /**
    * How long a lease lives unless renewed, in milliseconds of the store's clock. The leader
    * renews it every third of this while its mint runs; a crashed leader's lease lapses within
-   * it, and a waiting instance then takes over.
+   * it, and a waiting instance then takes over. Must be at least `commandTimeoutMs`
+   * (refused otherwise: `SLUICE_INVALID_OPTION` naming both).
    * @default 5000
    */
   leaseMs?: number;
@@ -200,11 +201,21 @@ export function resolveCoordination(
   if (typeof instanceId !== 'string' || instanceId.length < 1 || instanceId.length > 128) {
     throw new InvalidOptionError('instanceId', 'a string of 1 to 128 characters', instanceId);
   }
+  const commandTimeoutMs = integer(options.commandTimeoutMs, 'commandTimeoutMs', 250, 1);
+  const leaseMs = integer(options.leaseMs, 'leaseMs', 5_000, 10);
+  if (leaseMs < commandTimeoutMs) {
+    // A lease shorter than one command's timeout can lapse before its own grant is answered.
+    throw new InvalidOptionError(
+      'leaseMs',
+      `at least commandTimeoutMs (${commandTimeoutMs} ms): a lease must outlive the command that takes it`,
+      leaseMs,
+    );
+  }
   return Object.freeze({
     namespace,
-    leaseMs: integer(options.leaseMs, 'leaseMs', 5_000, 10),
+    leaseMs,
     mintTimeoutMs: integer(options.mintTimeoutMs, 'mintTimeoutMs', 15_000, 1),
-    commandTimeoutMs: integer(options.commandTimeoutMs, 'commandTimeoutMs', 250, 1),
+    commandTimeoutMs,
     connectTimeoutMs: integer(options.connectTimeoutMs, 'connectTimeoutMs', 2_000, 0),
     refreshAt,
     poll: Object.freeze({ initialDelayMs: pollInitial, maxDelayMs: pollMax }),

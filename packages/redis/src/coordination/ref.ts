@@ -31,7 +31,11 @@ export function keyedRef(name: string, key: string): string {
   return `${escapeRefPart(name)}/${escapeRefPart(checkPart(key, 'keyOf(key)'))}`;
 }
 
-/** Checks a name or key: a non-empty string of at most 1,024 characters. */
+/**
+ * Checks a name or key: a non-empty, well-formed string of at most 1,024 characters. A lone
+ * UTF-16 surrogate is refused: it becomes U+FFFD on the wire, so `tenant-\uD800` and
+ * `tenant-\uFFFD` would share one store key (and one credential).
+ */
 export function checkPart(value: unknown, option: string): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_LENGTH) {
     throw new InvalidOptionError(
@@ -40,5 +44,17 @@ export function checkPart(value: unknown, option: string): string {
       value,
     );
   }
+  if (hasLoneSurrogate(value)) {
+    throw new InvalidOptionError(
+      option,
+      'a well-formed string (no lone UTF-16 surrogate: it would share a store key with U+FFFD)',
+      value,
+    );
+  }
   return value;
+}
+
+/** Whether `text` holds a UTF-16 surrogate that is not half of a pair. */
+export function hasLoneSurrogate(text: string): boolean {
+  return /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
 }

@@ -13,7 +13,12 @@ import {
   recordFailure,
   recordSuccess,
 } from '@sluice/core';
-import { StoreTimeoutError, StoreUnavailableError } from './errors.js';
+import {
+  StoreCommandError,
+  StoreTimeoutError,
+  StoreUnavailableError,
+  sanitizeStoreError,
+} from './errors.js';
 import type { SafeReporter, StoreState } from './reporter.js';
 import type { CoordinationStore } from './store.js';
 import type { TimerSet } from './timer-set.js';
@@ -65,7 +70,9 @@ export class StoreGuard {
    * Runs `operation` unless the breaker refuses it, failing it after the timeout. When it
    * answers only after the timeout, `onLate` gets the answer (to undo a lease it took).
    * @throws {StoreUnavailableError} when refused; {@link StoreTimeoutError} on timeout; the
-   *   operation's own error otherwise.
+   *   operation's own error otherwise, sanitised (see `sanitizeStoreError`: never the
+   *   command's arguments). A per-key data error (a key of the wrong type) is reported but
+   *   does not count towards the breaker.
    */
   run<R>(name: string, operation: () => Promise<R>, onLate?: (late: R) => void): Promise<R> {
     const now = performance.now();
@@ -88,7 +95,8 @@ export class StoreGuard {
     if (connection === 'connecting') {
       return this.#connected().then(
         () => this.#send(name, operation, onLate, probe),
-        (error: unknown) => {
+        (raw: unknown) => {
+          const error = sanitizeStoreError(raw);
           this.#failed(name, error, probe);
           throw error;
         },
@@ -117,7 +125,11 @@ export class StoreGuard {
           if (settled) return;
           settled = true;
           this.#timers.clear(timer);
-          reject(new StoreUnavailableError('the connection ended', { cause: error }));
+          reject(
+            new StoreUnavailableError('the connection ended', {
+              cause: sanitizeStoreError(error),
+            }),
+          );
         },
       );
     });
@@ -132,7 +144,8 @@ export class StoreGuard {
     let pending: Promise<R>;
     try {
       pending = Promise.resolve(operation());
-    } catch (error) {
+    } catch (raw) {
+      const error = sanitizeStoreError(raw);
       this.#failed(name, error, probe);
       return Promise.reject(error);
     }
@@ -155,11 +168,19 @@ export class StoreGuard {
           this.#setState(recordSuccess(this.#state), undefined);
           resolve(answer);
         },
-        (error: unknown) => {
+        (raw: unknown) => {
           if (settled) return;
           settled = true;
           this.#timers.clear(timer);
-          this.#failed(name, error, probe);
+          const error = sanitizeStoreError(raw);
+          if (error instanceof StoreCommandError && error.perKey) {
+            // One credential's bad data, not an outage: reported, never counted.
+            if (probe) this.#probing = false;
+            this.#reporter.onStoreError?.({ operation: name, error });
+            this.#setState(recordSuccess(this.#state), undefined);
+          } else {
+            this.#failed(name, error, probe);
+          }
           reject(error);
         },
       );

@@ -44,6 +44,18 @@ export interface LeaseRequest {
   readonly instanceId: string;
   /** Ids of stored credentials the caller must not adopt (rejected, already held, unreadable). */
   readonly exclude: readonly string[];
+  /**
+   * The longest failure window the caller honours, in milliseconds: a recorded window that
+   * ends later than `now + maxFailureWindowMs` (or never, or at a time that is not a number)
+   * is capped there, in the store too.
+   */
+  readonly maxFailureWindowMs: number;
+  /**
+   * Skip the failure record: the caller could not vouch for it (encryption is on and the
+   * record is in clear or does not open). The next failure or success overwrites it.
+   * @default false
+   */
+  readonly ignoreFailure?: boolean;
 }
 
 /** A shared failure as the store holds it. */
@@ -204,7 +216,10 @@ export interface ChangeObserver {
 /**
  * The coordination contract. Every operation on one credential (`ref`) must be atomic with
  * respect to the others on the same `ref`. Operations may reject (store unreachable, timed
- * out): the protocol then falls back to the local policy.
+ * out): the protocol then falls back to the local policy. Errors should carry no arguments of
+ * the operation (the protocol sanitises what it reports anyway). A key another writer left in
+ * a shape the store cannot use (a Redis key of the wrong type, a lease with no expiry) is
+ * repaired by the next operation, not reported as the store being down.
  */
 export interface CoordinationStore {
   /**

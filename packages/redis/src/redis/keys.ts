@@ -5,6 +5,7 @@
  */
 
 import { InvalidOptionError } from '@sluice/core';
+import { hasLoneSurrogate } from '../coordination/ref.js';
 
 /** The three keys of one credential. */
 export interface CredentialKeys {
@@ -16,12 +17,17 @@ export interface CredentialKeys {
   readonly failure: string;
 }
 
-/** Checks a key prefix: a string of at most 256 characters without `{` or `}`. */
+/** Checks a key prefix: a well-formed string of at most 256 characters without `{` or `}`. */
 export function checkKeyPrefix(prefix: unknown): string {
-  if (typeof prefix !== 'string' || prefix.length > 256 || /[{}]/.test(prefix)) {
+  if (
+    typeof prefix !== 'string' ||
+    prefix.length > 256 ||
+    /[{}]/.test(prefix) ||
+    hasLoneSurrogate(prefix)
+  ) {
     throw new InvalidOptionError(
       'keyPrefix',
-      'a string of at most 256 characters without { or } (the coordinator adds its own hash tag)',
+      'a well-formed string of at most 256 characters without { or } (the coordinator adds its own hash tag)',
       prefix,
     );
   }

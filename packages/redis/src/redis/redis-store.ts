@@ -7,6 +7,7 @@
 
 import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
+import { sanitizeStoreError } from '../coordination/errors.js';
 import type {
   ChangeKind,
   ChangeObserver,
@@ -35,6 +36,7 @@ interface ScriptClient {
   once(event: string, listener: (...args: unknown[]) => void): unknown;
   off(event: string, listener: (...args: unknown[]) => void): unknown;
   duplicate(): SubscriberClient;
+  connect?(): Promise<void>;
 }
 
 interface TimeClient {
@@ -97,12 +99,16 @@ class RedisStore implements CoordinationStore {
   #observers = new Set<ChangeObserver>();
   #detach: (() => void) | undefined;
   #closed = false;
+  /** The one pending wait for the connection, shared by every caller of {@link whenUp}. */
+  #up: Promise<void> | undefined;
+  #stopWaitingUp: (() => void) | undefined;
 
   constructor(options: RedisStoreOptions) {
     this.#redis = options.redis as unknown as ScriptClient;
     this.#prefix = options.keyPrefix;
     this.#channel = eventsChannel(options.keyPrefix);
-    this.#onSubscriberError = options.onSubscriberError ?? (() => {});
+    const onSubscriberError = options.onSubscriberError ?? (() => {});
+    this.#onSubscriberError = (error) => onSubscriberError(sanitizeStoreError(error));
   }
 
   connection(): 'up' | 'down' | 'connecting' {
@@ -111,21 +117,44 @@ class RedisStore implements CoordinationStore {
     return DOWN.has(status) ? 'down' : 'connecting';
   }
 
+  /**
+   * Resolves once the caller's client is ready. However many callers wait, the client gets
+   * one `ready` and one `end` listener, removed when the wait ends or the store closes. A
+   * client created with `lazyConnect: true` (status `wait`) is connected here, on first use.
+   */
   whenUp(): Promise<void> {
     const redis = this.#redis;
     if (redis.status === 'ready') return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const onReady = (): void => {
+    if (this.#closed) return Promise.reject(new Error('the coordination store is closed'));
+    this.#up ??= new Promise<void>((resolve, reject) => {
+      const done = (): void => {
+        redis.off('ready', onReady);
         redis.off('end', onEnd);
+        this.#up = undefined;
+        this.#stopWaitingUp = undefined;
+      };
+      const onReady = (): void => {
+        done();
         resolve();
       };
       const onEnd = (): void => {
-        redis.off('ready', onReady);
+        done();
         reject(new Error('the connection ended'));
       };
-      redis.once('ready', onReady);
-      redis.once('end', onEnd);
+      redis.on('ready', onReady);
+      redis.on('end', onEnd);
+      this.#stopWaitingUp = () => {
+        done();
+        reject(new Error('the coordination store is closed'));
+      };
+      if (redis.status === 'wait' && typeof redis.connect === 'function') {
+        // lazyConnect: nothing else would ever connect it (we wait for `ready` before sending).
+        redis.connect().catch(() => {
+          // reported through the caller's own `error` listener; our wait times out
+        });
+      }
     });
+    return this.#up;
   }
 
   async loadOrLease(ref: string, request: LeaseRequest): Promise<LeaseAnswer> {
@@ -134,6 +163,8 @@ class RedisStore implements CoordinationStore {
         request.token,
         request.leaseMs,
         request.instanceId,
+        request.maxFailureWindowMs,
+        request.ignoreFailure === true ? '1' : '0',
         ...request.exclude,
       ]),
     );
@@ -225,7 +256,13 @@ class RedisStore implements CoordinationStore {
   }
 
   async time(): Promise<number> {
-    const [seconds, micros] = strings(await (this.#redis as unknown as TimeClient).time());
+    let reply: unknown;
+    try {
+      reply = await (this.#redis as unknown as TimeClient).time();
+    } catch (error) {
+      throw sanitizeStoreError(error);
+    }
+    const [seconds, micros] = strings(reply);
     return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   }
 
@@ -242,6 +279,7 @@ class RedisStore implements CoordinationStore {
     if (this.#closed) return;
     this.#closed = true;
     this.#observers.clear();
+    this.#stopWaitingUp?.();
     this.#detach?.();
     this.#detach = undefined;
     const subscriber = this.#subscriber;
@@ -316,11 +354,17 @@ class RedisStore implements CoordinationStore {
   async #eval(s: Script, ref: string, args: Array<string | number>): Promise<unknown> {
     const keys = credentialKeys(this.#prefix, ref);
     const all = [keys.credential, keys.lease, keys.failure, ...args];
+    // ioredis attaches the command's arguments (values, ciphertexts, lease tokens) to its
+    // errors: only a sanitised copy (name, message, code, command name) leaves this store.
     try {
       return await this.#redis.evalsha(s.sha, 3, ...all);
     } catch (error) {
-      if (!isNoScript(error)) throw error;
-      return this.#redis.eval(s.source, 3, ...all);
+      if (!isNoScript(error)) throw sanitizeStoreError(error);
+    }
+    try {
+      return await this.#redis.eval(s.source, 3, ...all);
+    } catch (error) {
+      throw sanitizeStoreError(error);
     }
   }
 }

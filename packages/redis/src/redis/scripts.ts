@@ -7,9 +7,27 @@
  * Keys: KEYS[1] the credential hash (id, exp, due, gen, kid, val, at), KEYS[2] the lease (a
  * token string with PX), KEYS[3] the failure record hash (retryAt, failures, f1, f2, kid, err)
  * with PX. Times are epoch milliseconds on the server's clock; `inf` means never.
+ *
+ * Keys are shared state that someone else may have written: every script first deletes a key
+ * of the wrong type (a string at the credential's hash, say), so one bad key is repaired by
+ * the next operation instead of failing every one with WRONGTYPE.
  */
 
-const PRELUDE = `
+/** How long a credential without an expiry stays in Redis, in milliseconds (one day). */
+export const NO_EXPIRY_TTL_MS = 86_400_000;
+
+/** Deletes a key whose type is not `want` (a repair; none of ours is ever of another type). */
+const REPAIR = `
+local function fix(key, want)
+  local t = redis.call('TYPE', key)['ok']
+  if t ~= 'none' and t ~= want then redis.call('DEL', key) end
+end
+`;
+
+const PRELUDE = `${REPAIR}
+fix(KEYS[1], 'hash')
+fix(KEYS[2], 'string')
+fix(KEYS[3], 'hash')
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local nowS = string.format('%.0f', now)
@@ -20,9 +38,12 @@ end
 `;
 
 /**
- * load-or-lease. ARGV: token, leaseMs, instanceId, excluded ids... A stored credential that is
- * past its due point but still valid is answered instead of a failure window or another's
- * lease (never instead of taking a free lease).
+ * load-or-lease. ARGV: token, leaseMs, instanceId, maxFailureWindowMs, ignoreFailure ('1' to
+ * skip the failure record), excluded ids... A stored credential that is past its due point but
+ * still valid is answered instead of a failure window or another's lease (never instead of
+ * taking a free lease). A failure window ending later than `now + maxFailureWindowMs` (or
+ * never) is capped there, in the record too; a lease without a TTL is treated as expired
+ * (Sluice always sets one) and replaced.
  * Returns {'value', now, id, exp, due, gen, kid, val} | {'failed', now, retryAt, failures,
  * kid, err} | {'leased', now, pttl} | {'lease', now, storedId}.
  */
@@ -31,7 +52,7 @@ local c = redis.call('HMGET', KEYS[1], 'id', 'exp', 'due', 'gen', 'kid', 'val')
 local usable = false
 if c[1] then
   local excluded = false
-  for i = 4, #ARGV do
+  for i = 6, #ARGV do
     if ARGV[i] == c[1] then excluded = true end
   end
   usable = not excluded and now < upto(c[2])
@@ -44,10 +65,23 @@ local function due()
   return {'value', nowS, c[1], c[2], c[3], c[4] or '0', c[5] or '', c[6] or ''}
 end
 local f = redis.call('HMGET', KEYS[3], 'retryAt', 'failures', 'f1', 'f2', 'kid', 'err')
-if f[1] and now < upto(f[1]) and (f[4] or f[3] == ARGV[3]) then
-  if usable then return due() end
-  return {'failed', nowS, f[1], f[2] or '1', f[5] or '', f[6] or ''}
+if f[1] and ARGV[5] ~= '1' then
+  local retryAt = upto(f[1])
+  local cap = now + tonumber(ARGV[4])
+  if retryAt ~= retryAt or retryAt > cap then
+    retryAt = cap
+    f[1] = string.format('%.0f', cap)
+    redis.call('HSET', KEYS[3], 'retryAt', f[1])
+    if redis.call('PTTL', KEYS[3]) < 0 then
+      redis.call('PEXPIRE', KEYS[3], string.format('%.0f', tonumber(ARGV[4]) * 2))
+    end
+  end
+  if now < retryAt and (f[4] or f[3] == ARGV[3]) then
+    if usable then return due() end
+    return {'failed', nowS, f[1], f[2] or '1', f[5] or '', f[6] or ''}
+  end
 end
+if redis.call('PTTL', KEYS[2]) == -1 then redis.call('DEL', KEYS[2]) end
 if redis.call('EXISTS', KEYS[2]) == 1 then
   if usable then return due() end
   return {'leased', nowS, tostring(redis.call('PTTL', KEYS[2]))}
@@ -57,7 +91,8 @@ return {'lease', nowS, c[1] or ''}
 `;
 
 /** Renew: ARGV token, leaseMs. Returns 1 when the token still held the lease. */
-export const RENEW = `
+export const RENEW = `${REPAIR}
+fix(KEYS[2], 'string')
 if redis.call('GET', KEYS[2]) == ARGV[1] then
   redis.call('PEXPIRE', KEYS[2], ARGV[2])
   return 1
@@ -88,7 +123,11 @@ else
     redis.call('DEL', KEYS[1])
     redis.call('HSET', KEYS[1], 'id', ARGV[2], 'exp', ARGV[3], 'due', ARGV[4], 'gen', ARGV[5],
       'kid', ARGV[6], 'val', ARGV[7], 'at', nowS)
-    if exp ~= math.huge then redis.call('PEXPIREAT', KEYS[1], ARGV[3]) end
+    if exp ~= math.huge then
+      redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+    else
+      redis.call('PEXPIRE', KEYS[1], '${NO_EXPIRY_TTL_MS}')
+    end
     redis.call('DEL', KEYS[3])
     outcome = 'stored'
   end
@@ -138,7 +177,8 @@ return result
 `;
 
 /** Compare-and-delete release, then publish. ARGV: token, channel, message. Returns 1 | 0. */
-export const RELEASE = `
+export const RELEASE = `${REPAIR}
+fix(KEYS[2], 'string')
 if redis.call('GET', KEYS[2]) == ARGV[1] then
   redis.call('DEL', KEYS[2])
   redis.call('PUBLISH', ARGV[2], ARGV[3])

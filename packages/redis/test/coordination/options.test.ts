@@ -97,4 +97,19 @@ describe('coordination options', () => {
     });
     await coordinator.close();
   });
+
+  it('leaseMs below commandTimeoutMs is refused with an InvalidOptionError naming both', () => {
+    let thrown: unknown;
+    try {
+      resolveCoordination({ leaseMs: 100, commandTimeoutMs: 250 }, '', () => 'id');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ code: 'SLUICE_INVALID_OPTION', option: 'leaseMs' });
+    expect((thrown as Error).message).toContain('commandTimeoutMs');
+    expect((thrown as Error).message).toContain('250');
+    expect(() =>
+      resolveCoordination({ leaseMs: 250, commandTimeoutMs: 250 }, '', () => 'id'),
+    ).not.toThrow();
+  });
 });

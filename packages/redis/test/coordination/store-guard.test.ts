@@ -70,7 +70,7 @@ describe('the store guard', () => {
       {
         from: 'available',
         to: 'unavailable',
-        error: expect.objectContaining({ message: 'READONLY' }),
+        error: expect.objectContaining({ errorCode: 'READONLY', name: 'StoreCommandError' }),
       },
     ]);
     expect(await settle(g.run('store', failing))).toMatchObject({
@@ -130,6 +130,60 @@ describe('the store guard', () => {
     expect(await timedOut).toMatchObject({
       ok: false,
       error: { code: 'SLUICE_FLEET_STORE_UNAVAILABLE' },
+    });
+  });
+
+  it('a per-key data error (WRONGTYPE) is reported but never counts towards the store breaker', async () => {
+    const { g, events } = guard();
+    const wrongType = () =>
+      Promise.reject(
+        Object.assign(
+          new Error('WRONGTYPE Operation against a key holding the wrong kind of value'),
+          {
+            name: 'ReplyError',
+            command: { name: 'evalsha', args: ['sha', 3, 'k1', 'k2', 'k3', 'the-secret-token'] },
+          },
+        ),
+      );
+    for (let i = 0; i < 10; i++) await settle(g.run('loadOrLease', wrongType));
+    expect(g.state).toBe('available');
+    expect(events.count('storeState')).toBe(0);
+    const reported = events.of('storeError');
+    expect(reported).toHaveLength(10);
+    expect(reported[0]?.error).toMatchObject({
+      code: 'SLUICE_FLEET_STORE_COMMAND_FAILED',
+      errorCode: 'WRONGTYPE',
+      command: 'evalsha',
+      perKey: true,
+    });
+  });
+
+  it('store errors are sanitised before any hook or caller sees them: name, message, code and command name, never the arguments', async () => {
+    const { g, events } = guard();
+    const secret = 'the-secret-token-0123456789';
+    const readonly = Object.assign(
+      new Error("READONLY You can't write against a read only replica."),
+      {
+        name: 'ReplyError',
+        command: { name: 'evalsha', args: ['sha', 3, 'k1', 'k2', 'k3', secret] },
+        args: [secret],
+      },
+    );
+    const outcomes = [];
+    for (let i = 0; i < 4; i++)
+      outcomes.push(await settle(g.run('store', () => Promise.reject(readonly))));
+    const { inspect } = await import('node:util');
+    const rendered = [
+      inspect(events.events, { depth: 20, showHidden: true }),
+      inspect(outcomes, { depth: 20, showHidden: true }),
+      JSON.stringify(events.events),
+    ].join('\n');
+    expect(rendered).not.toContain(secret);
+    expect(rendered).not.toContain(secret.slice(0, 8));
+    expect(events.of('storeError')[0]?.error).toMatchObject({
+      errorName: 'ReplyError',
+      errorCode: 'READONLY',
+      command: 'evalsha',
     });
   });
 });

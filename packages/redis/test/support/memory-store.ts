@@ -104,7 +104,10 @@ export class MemoryStore implements CoordinationStore {
       const record = this.#record(ref);
       const usable = record !== undefined && !request.exclude.includes(record.id);
       if (usable && now < record.dueAt) return { kind: 'value', now, record };
-      const failure = this.#failure(ref);
+      const failure = request.ignoreFailure === true ? undefined : this.#failure(ref);
+      if (failure !== undefined && !(failure.retryAt <= now + request.maxFailureWindowMs)) {
+        failure.retryAt = now + request.maxFailureWindowMs; // capped, as the Lua script does
+      }
       if (
         failure !== undefined &&
         now < failure.retryAt &&

@@ -23,16 +23,22 @@ export interface TcpProxy {
   mode: ProxyMode;
   /** Switches mode (see the file comment). */
   set(mode: ProxyMode): void;
+  /**
+   * Points the proxy at another port (a promoted replica): every open connection is closed,
+   * so clients reconnect, and reach the new target.
+   */
+  retarget(port: number): void;
   close(): Promise<void>;
 }
 
 /** Starts a proxy on a free loopback port relaying to 127.0.0.1:`targetPort`. */
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   let mode: ProxyMode = 'pass';
+  let target = targetPort;
   const pairs = new Set<Pair>();
 
   const connectUpstream = (pair: Pair): void => {
-    const upstream = net.connect({ host: '127.0.0.1', port: targetPort });
+    const upstream = net.connect({ host: '127.0.0.1', port: target });
     pair.upstream = upstream;
     upstream.setNoDelay(true);
     upstream.on('error', () => pair.client.destroy());
@@ -91,6 +97,14 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
           for (const chunk of pair.toClient.splice(0)) pair.client.write(chunk);
         }
       }
+    },
+    retarget(port: number): void {
+      target = port;
+      for (const pair of [...pairs]) {
+        pair.client.destroy();
+        pair.upstream?.destroy();
+      }
+      pairs.clear();
     },
     close(): Promise<void> {
       return new Promise<void>((resolve) => {
