@@ -23,6 +23,11 @@ export const OTEL_METRIC_NAMES = Object.freeze({
   /** Counter, `{transition}`: breaker state changes. */
   breakerTransitions: 'sluice.breaker.transitions',
   /**
+   * Counter, `{refusal}`: callers refused with `BreakerOpenError` (breaker open, no valid
+   * credential cached). Exported to Prometheus as `sluice_breaker_refusals_total`.
+   */
+  breakerRefusals: 'sluice.breaker.refusals',
+  /**
    * Observable UpDownCounter, `{provider}`: providers (or keys) in each breaker state, one
    * series per state (1 or 0 for a single provider).
    */
@@ -42,7 +47,10 @@ export const OTEL_METRIC_NAMES = Object.freeze({
 export const OTEL_ATTRIBUTES = Object.freeze({
   /** The provider's `name` option. Always present. */
   providerName: 'sluice.provider.name',
-  /** A keyed provider's key (its string form). Only with `includeKey`: unbounded cardinality. */
+  /**
+   * A keyed provider's key (its string form). Only with `includeKey`, and on metrics only on
+   * the observable state instruments.
+   */
   key: 'sluice.key',
   /** Why the mint ran: `initial`, `proactive`, `expired`, `invalidated` or `forced`. */
   refreshReason: 'sluice.refresh.reason',

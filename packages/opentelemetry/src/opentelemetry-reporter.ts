@@ -11,6 +11,7 @@ import {
   ValueType,
 } from '@opentelemetry/api';
 import {
+  type BreakerRefusedEvent,
   type BreakerStateChangeEvent,
   type BreakerStateName,
   type CoalescedEvent,
@@ -24,6 +25,7 @@ import {
   type Reporter,
   type ReporterEventBase,
 } from '@sluice/core';
+import { labelValue } from './label-value.js';
 import {
   OTEL_ATTRIBUTES as A,
   DURATION_BUCKETS_SECONDS,
@@ -42,11 +44,12 @@ export interface OpenTelemetryReporterOptions {
    */
   meterProvider?: MeterProvider;
   /**
-   * Adds the `sluice.key` attribute (a keyed provider's key) to every measurement. Only for a
-   * bounded set of keys: each key is its own series, and OpenTelemetry's synchronous
-   * instruments cannot forget a series (with cumulative temporality a dropped key's
-   * histogram and counter series stay until the process restarts; the observable ones stop
-   * at once).
+   * Adds the `sluice.key` attribute (a keyed provider's key) to the observable per-key state
+   * instruments only (`sluice.breaker.status`, `sluice.credential.remaining_lifetime`): at
+   * most 4 series per key. Histograms and counters never carry it; they are aggregated by
+   * provider name (the cert-manager convention), because OpenTelemetry's synchronous
+   * instruments cannot forget a series. A dropped key or closed provider is no longer
+   * observed (see `docs/observability.md` for what cumulative temporality keeps).
    * @default false
    */
   includeKey?: boolean;
@@ -83,9 +86,10 @@ export interface OpenTelemetryReporter extends Reporter {
 /**
  * Creates a reporter that records Sluice metrics with OpenTelemetry: `sluice.refresh.duration`
  * (seconds, `error.type` on failures), `sluice.refresh.waiters` and
- * `sluice.breaker.transitions` from the hooks; `sluice.breaker.status` and
- * `sluice.credential.remaining_lifetime` from snapshots at collection time. Every
- * measurement has `sluice.provider.name`; `sluice.key` only with `includeKey`.
+ * `sluice.breaker.transitions` and `sluice.breaker.refusals` from the hooks;
+ * `sluice.breaker.status` and `sluice.credential.remaining_lifetime` from snapshots at
+ * collection time. Every measurement has `sluice.provider.name`; `sluice.key` only with
+ * `includeKey`, and only on the two observable instruments.
  *
  * @throws {InvalidOptionError} `SLUICE_INVALID_OPTION` naming the bad option.
  * @example
@@ -123,6 +127,12 @@ export function createOpenTelemetryReporter(
     unit: '{transition}',
     valueType: ValueType.INT,
   });
+  const refusals = meter.createCounter(M.breakerRefusals, {
+    description:
+      'Callers refused at once because the circuit breaker was open and no valid credential was cached.',
+    unit: '{refusal}',
+    valueType: ValueType.INT,
+  });
   const breakerStatus = meter.createObservableUpDownCounter(M.breakerStatus, {
     description:
       'Providers (or keys) whose mint breaker is in each state: 1 for the current state and 0 for the others, per provider.',
@@ -152,11 +162,10 @@ export function createOpenTelemetryReporter(
   meter.addBatchObservableCallback(collect, [breakerStatus, remaining]);
   let active = true;
 
-  const base = (event: ReporterEventBase): Attributes => {
-    const attributes: Attributes = { [A.providerName]: event.name };
-    if (includeKey && event.key !== undefined) attributes[A.key] = event.key;
-    return attributes;
-  };
+  /** The attributes of a hook-driven measurement: the provider name only, never the key. */
+  const base = (event: ReporterEventBase): Attributes => ({
+    [A.providerName]: labelValue(event.name),
+  });
   const recordDuration = (attributes: Attributes, durationMs: number): void => {
     const seconds = durationMs / 1000;
     if (Number.isFinite(seconds)) duration.record(Math.max(0, seconds), attributes);
@@ -191,6 +200,10 @@ export function createOpenTelemetryReporter(
         [A.breakerState]: event.to,
       });
     },
+    onBreakerRefused(event: BreakerRefusedEvent) {
+      if (!active) return;
+      refusals.add(1, base(event));
+    },
     observe(provider: ObservableProvider) {
       if (!active) return () => {};
       return observed.add(provider, 'observe.provider');
@@ -215,11 +228,11 @@ function groupOf(
 ): { id: string; attributes: Attributes } {
   const name = state.snapshot.name;
   if (!includeKey || state.key === undefined) {
-    return { id: name, attributes: { [A.providerName]: name } };
+    return { id: name, attributes: { [A.providerName]: labelValue(name) } };
   }
   return {
     id: `${name}\u0000${state.key}`,
-    attributes: { [A.providerName]: name, [A.key]: state.key },
+    attributes: { [A.providerName]: labelValue(name), [A.key]: labelValue(state.key) },
   };
 }
 

@@ -48,7 +48,11 @@ export class RefreshSpans {
     const entries = this.#open.get(spanId(name, key));
     if (entries?.length !== 1) return;
     const open = entries[0] as OpenSpan;
-    open.span.setAttribute(OTEL_ATTRIBUTES.waiterCount, waiters);
+    try {
+      open.span.setAttribute(OTEL_ATTRIBUTES.waiterCount, waiters);
+    } catch {
+      // A tracer that throws loses the count, not the span's end.
+    }
     if (open.settled) open.end();
   }
 }

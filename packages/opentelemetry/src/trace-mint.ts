@@ -5,6 +5,7 @@
 
 import {
   type Attributes,
+  type Context,
   context as contextApi,
   isSpanContextValid,
   type Link,
@@ -26,6 +27,7 @@ import {
   mintTraitsOf,
   withMintTraits,
 } from '@sluice/core';
+import { labelValue } from './label-value.js';
 import { OTEL_ATTRIBUTES as A, INSTRUMENTATION_SCOPE, REFRESH_SPAN_NAME } from './names.js';
 import type { OpenTelemetryReporter } from './opentelemetry-reporter.js';
 import { type OpenSpan, type RefreshSpans, refreshSpansOf } from './refresh-spans.js';
@@ -86,10 +88,12 @@ export interface TraceKeyedMintOptions<K> extends TraceMintOptions {
  * `sluice.provider.name` and `sluice.refresh.reason`. The span is active while the mint runs,
  * so spans the mint starts (the token endpoint's HTTP client span) are its children. It ends
  * when the mint settles, or when core aborts the mint's signal (timeout, `close()`): a failure
- * sets status `ERROR`, `error.type` (the error's code, else its name) and records the
- * exception. A synchronous mint stays synchronous. The traced mint keeps the traits of
- * `mint` (core's `withMintTraits`), so `@sluice/redis`'s `wrap()` treats it as it treats
- * `mint`. With the `reporter` option the span also
+ * sets status `ERROR`, `error.type` (the error's code, else its name) and an `exception`
+ * event with `exception.type` only (never the message or stack, which can carry secrets).
+ * A tracer that throws (in `startSpan`, `end`, `setAttribute`, `setStatus`,
+ * `recordException`) never changes what the mint's callers get. A synchronous mint stays
+ * synchronous. The traced mint keeps the traits of `mint` (core's `withMintTraits`), so
+ * `@sluice/redis`'s `wrap()` treats it as it treats `mint`. With the `reporter` option the span also
  * gets `sluice.refresh.waiter_count`; see `docs/observability.md` for why waiters are a
  * count and not links.
  *
@@ -186,6 +190,74 @@ function isThenable(value: unknown): boolean {
   }
 }
 
+/** Runs `action` on the span, swallowing what a broken tracer throws. */
+function safely(action: () => unknown): void {
+  try {
+    action();
+  } catch {
+    // Telemetry never changes what callers get: a tracer that throws loses its span data.
+  }
+}
+
+/** The span around one mint, or `undefined` when the tracer cannot start one. */
+function startSpan(
+  settings: Settings,
+  parent: Context,
+  reason: string,
+  key: string | undefined,
+): Span | undefined {
+  try {
+    const attributes: Attributes = {
+      [A.providerName]: labelValue(settings.name),
+      [A.refreshReason]: reason,
+    };
+    if (key !== undefined) attributes[A.key] = labelValue(key);
+    if (!settings.root) {
+      return settings.tracer.startSpan(
+        REFRESH_SPAN_NAME,
+        { kind: SpanKind.INTERNAL, attributes },
+        parent,
+      );
+    }
+    const caller = trace.getSpanContext(parent);
+    const links: Link[] =
+      caller !== undefined && isSpanContextValid(caller) ? [{ context: caller }] : [];
+    return settings.tracer.startSpan(
+      REFRESH_SPAN_NAME,
+      { kind: SpanKind.INTERNAL, attributes, root: true, links },
+      parent,
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Calls the mint inside `active`. The context manager is telemetry too: if it throws before
+ * the mint runs, the mint runs outside it; after, the mint's own outcome stands.
+ */
+function callIn<T>(active: Context | undefined, call: () => MintResult<T>): MintResult<T> {
+  if (active === undefined) return call();
+  let outcome: { threw: boolean; value: unknown } | undefined;
+  const run = (): MintResult<T> => {
+    try {
+      const value = call();
+      outcome = { threw: false, value };
+      return value;
+    } catch (error) {
+      outcome = { threw: true, value: error };
+      throw error;
+    }
+  };
+  try {
+    return contextApi.with(active, run);
+  } catch {
+    if (outcome === undefined) return call(); // the context manager failed before the mint ran
+    if (outcome.threw) throw outcome.value;
+    return outcome.value as MintResult<T>;
+  }
+}
+
 function runInSpan<T>(
   settings: Settings,
   mintContext: MintContext<T>,
@@ -194,34 +266,20 @@ function runInSpan<T>(
   call: () => MintResult<T>,
 ): MintResult<T> {
   const parent = contextApi.active();
-  const attributes: Attributes = {
-    [A.providerName]: settings.name,
-    [A.refreshReason]: mintContext.reason,
-  };
-  if (key !== undefined) attributes[A.key] = key;
-  let span: Span;
-  if (settings.root) {
-    const caller = trace.getSpanContext(parent);
-    const links: Link[] =
-      caller !== undefined && isSpanContextValid(caller) ? [{ context: caller }] : [];
-    span = settings.tracer.startSpan(
-      REFRESH_SPAN_NAME,
-      { kind: SpanKind.INTERNAL, attributes, root: true, links },
-      parent,
-    );
-  } else {
-    span = settings.tracer.startSpan(
-      REFRESH_SPAN_NAME,
-      { kind: SpanKind.INTERNAL, attributes },
-      parent,
-    );
+  const span = startSpan(settings, parent, mintContext.reason, key);
+  if (span === undefined) return call(); // a tracer that throws: the mint runs untraced
+  let active: Context | undefined;
+  try {
+    active = trace.setSpan(parent, span);
+  } catch {
+    active = undefined;
   }
-  const active = trace.setSpan(parent, span);
 
   // The outcome is recorded once: the first of settled, threw, or signal aborted. Unpaired,
   // the span ends then. Paired with a reporter, it ends when core reports `onCoalesced` for
   // it (which also sets the waiter count), or on a fallback macrotask when no event can be
-  // matched to it (a closed provider, two same-named providers minting at once).
+  // matched to it (a closed provider, two same-named providers minting at once). Every call
+  // on the span is guarded: a tracer that throws never changes the mint's outcome.
   const signal = mintContext.signal;
   let settled = false;
   let ended = false;
@@ -232,7 +290,7 @@ function runInSpan<T>(
     ended = true;
     if (fallback !== undefined) clearTimeout(fallback as Parameters<typeof clearTimeout>[0]);
     unregister?.();
-    span.end();
+    safely(() => span.end());
   };
   const open: OpenSpan = { span, settled: false, end };
   unregister = settings.spans?.add(settings.name, spanKey, open);
@@ -256,7 +314,7 @@ function runInSpan<T>(
 
   let result: MintResult<T>;
   try {
-    result = contextApi.with(active, call);
+    result = callIn(active, call);
   } catch (error) {
     settle(true, error);
     throw error;
@@ -277,16 +335,17 @@ function runInSpan<T>(
   );
 }
 
+/**
+ * Marks the span failed: `error.type`, status `ERROR` with the type as its message, and an
+ * `exception` event that records the type only (`exception.type`: the error's code, else
+ * its name, else `_OTHER`). The error's message and stack are never recorded: an issuer's
+ * error text or a URL can carry a secret, and a span is exported outside the process.
+ */
 function markFailed(span: Span, error: unknown): void {
   const type = errorType(error, errorCode(error));
-  span.setAttribute(A.errorType, type);
-  span.setStatus({ code: SpanStatusCode.ERROR, message: type });
-  try {
-    if (error instanceof Error) span.recordException(error);
-    else span.recordException({ name: type, message: typeof error === 'string' ? error : type });
-  } catch {
-    // An error whose properties throw: the status and error.type are enough.
-  }
+  safely(() => span.setAttribute(A.errorType, type));
+  safely(() => span.setStatus({ code: SpanStatusCode.ERROR, message: type }));
+  safely(() => span.recordException({ name: type }));
 }
 
 function checkOptions(options: TraceMintOptions): Settings {

@@ -235,7 +235,7 @@ describe('observable instruments', () => {
     keyed.close();
   });
 
-  it('with includeKey reports per key; a dropped key leaves the observable instruments (delta temporality)', async () => {
+  it('with includeKey reports the observable instruments per key; a dropped key leaves them (delta temporality)', async () => {
     const { meterProvider, points, histogram, collect } = createMetrics(
       AggregationTemporality.DELTA,
     );
@@ -250,9 +250,8 @@ describe('observable instruments', () => {
     await keyed.get('b.example');
     const keysOf = async (name: string) =>
       [...new Set((await points(name)).map((p) => p.attributes[A.key]))].sort();
-    expect((await histogram(M.refreshDuration)).map((p) => p.attributes[A.key]).sort()).toEqual([
-      'a.example',
-      'b.example',
+    expect((await histogram(M.refreshDuration)).map((p) => p.attributes[A.key])).toEqual([
+      undefined,
     ]);
     expect(await keysOf(M.remainingLifetime)).toEqual(['a.example', 'b.example']);
     expect(await keysOf(M.breakerStatus)).toEqual(['a.example', 'b.example']);
@@ -403,5 +402,156 @@ describe('setup', () => {
   it('refuses to observe something that is not a provider', () => {
     const telemetry = createOpenTelemetryReporter({ meterProvider: createMetrics().meterProvider });
     expect(() => telemetry.observe(42 as never)).toThrow(/observe\.provider/);
+  });
+});
+
+describe('regressions (issue 14)', () => {
+  it('cardinality: with includeKey, sluice.key is only on the observable state instruments; histograms and counters are aggregated by name', async () => {
+    const { meterProvider, collect } = createMetrics();
+    const telemetry = createOpenTelemetryReporter({ meterProvider, includeKey: true });
+    const keyed = createKeyedProvider<string, string>({
+      name: 'tenants',
+      breaker: { failureThreshold: 1, cooldownMs: 60_000 },
+      mint: (key) => {
+        if (key.startsWith('down')) throw Object.assign(new Error('down'), { code: 'E_DOWN' });
+        return { value: key, expiresAt: Date.now() + 60_000 };
+      },
+      reporter: telemetry,
+    });
+    telemetry.observe(keyed);
+    const keys = Array.from({ length: 10 }, (_, i) => `tenant-${i}`);
+    for (const key of keys) {
+      await keyed.get(key);
+      await keyed.get(`down-${key}`).catch(() => {});
+      await keyed.get(`down-${key}`).catch(() => {}); // refused
+    }
+    const perKey = new Map<string, number>();
+    for (const metric of await collect()) {
+      const keyed = metric.dataPoints.filter((p) => p.attributes[A.key] !== undefined);
+      if ([M.breakerStatus, M.remainingLifetime].includes(metric.descriptor.name as never)) {
+        expect(keyed.length, metric.descriptor.name).toBeGreaterThan(0);
+      } else {
+        expect(keyed, metric.descriptor.name).toEqual([]);
+      }
+      for (const point of keyed) {
+        const key = String(point.attributes[A.key]);
+        perKey.set(key, (perKey.get(key) ?? 0) + 1);
+      }
+    }
+    for (const [key, count] of perKey) expect(count, key).toBeLessThanOrEqual(4);
+    keyed.close();
+    telemetry.shutdown();
+  });
+
+  it('breaker refusals: counts callers refused while the breaker is open in sluice.breaker.refusals', async () => {
+    const { meterProvider, points } = createMetrics();
+    const telemetry = createOpenTelemetryReporter({ meterProvider });
+    const provider = await createRefreshingProvider({
+      name: 'idp',
+      lazy: true,
+      breaker: { failureThreshold: 1, cooldownMs: 60_000 },
+      mint: () => {
+        throw new Error('down');
+      },
+      reporter: telemetry,
+    });
+    await provider.get().catch(() => {});
+    for (let i = 0; i < 4; i++) await provider.get().catch(() => {});
+    const refusals = await points(M.breakerRefusals);
+    expect(refusals.map((p) => [p.attributes, p.value])).toEqual([
+      [{ [A.providerName]: 'idp' }, 4],
+    ]);
+    provider.close();
+    telemetry.shutdown();
+  });
+
+  it('close(): a closed single and keyed provider leave every observable instrument (delta temporality)', async () => {
+    const { meterProvider, collect } = createMetrics(AggregationTemporality.DELTA);
+    const telemetry = createOpenTelemetryReporter({ meterProvider, includeKey: true });
+    const single = await createRefreshingProvider({
+      name: 'single',
+      mint: () => ({ value: 'v', expiresAt: Date.now() + 60_000 }),
+      reporter: telemetry,
+    });
+    const keyed = createKeyedProvider<string, string>({
+      name: 'keyed',
+      mint: (key) => ({ value: key, expiresAt: Date.now() + 60_000 }),
+      reporter: telemetry,
+    });
+    telemetry.observe(single);
+    telemetry.observe(keyed);
+    await keyed.get('a');
+    await keyed.get('b');
+    const names = async (metric: string) =>
+      [
+        ...new Set(
+          ((await collect()).find((m) => m.descriptor.name === metric)?.dataPoints ?? []).map(
+            (p) => p.attributes[A.providerName],
+          ),
+        ),
+      ].sort();
+    expect(await names(M.remainingLifetime)).toEqual(['keyed', 'single']);
+    single.close();
+    keyed.close();
+    await collect(); // the closing collection reports the breaker groups once more, in no state
+    expect(await names(M.remainingLifetime)).toEqual([]);
+    expect(await names(M.breakerStatus)).toEqual([]);
+    telemetry.shutdown();
+  });
+
+  it('close() under cumulative temporality: the breaker status of a closed provider drops to 0 in every state', async () => {
+    const { meterProvider, points } = createMetrics();
+    const telemetry = createOpenTelemetryReporter({ meterProvider });
+    const provider = await createRefreshingProvider({
+      name: 'api',
+      mint: () => ({ value: 'v', expiresAt: Date.now() + 60_000 }),
+      reporter: telemetry,
+    });
+    telemetry.observe(provider);
+    expect((await points(M.breakerStatus)).map((p) => p.value)).toEqual([1, 0, 0]);
+    provider.close();
+    expect((await points(M.breakerStatus)).map((p) => p.value)).toEqual([0, 0, 0]);
+    telemetry.shutdown();
+  });
+
+  it('lone surrogates: provider names and keys give well-formed, distinct attribute values', async () => {
+    const { meterProvider, collect } = createMetrics();
+    const telemetry = createOpenTelemetryReporter({ meterProvider, includeKey: true });
+    const providers = [];
+    for (const name of ['tenant-\uD800', 'tenant-\uFFFD']) {
+      const provider = await createRefreshingProvider({
+        name,
+        mint: () => ({ value: 'v', expiresAt: Date.now() + 60_000 }),
+        reporter: telemetry,
+      });
+      telemetry.observe(provider);
+      providers.push(provider);
+    }
+    const keyed = createKeyedProvider<string, string>({
+      name: 'k',
+      mint: (key) => ({ value: key, expiresAt: Date.now() + 60_000 }),
+      reporter: telemetry,
+    });
+    telemetry.observe(keyed);
+    await keyed.get('\uDBFF');
+    await keyed.get('\uFFFD');
+    const wire = (value: unknown) => Buffer.from(String(value), 'utf8').toString('utf8');
+    const metrics = await collect();
+    for (const metric of metrics) {
+      for (const point of metric.dataPoints) {
+        for (const value of Object.values(point.attributes)) expect(wire(value)).toBe(value);
+      }
+    }
+    const lifetimes = metrics.find((m) => m.descriptor.name === M.remainingLifetime)?.dataPoints;
+    const names = (lifetimes ?? []).map((p) => String(p.attributes[A.providerName]));
+    expect(new Set(names.filter((n) => n.startsWith('tenant-'))).size).toBe(2);
+    const keys = (lifetimes ?? []).filter((p) => p.attributes[A.providerName] === 'k');
+    expect(new Set(keys.map((p) => p.attributes[A.key])).size).toBe(2);
+    const durations = metrics.find((m) => m.descriptor.name === M.refreshDuration)?.dataPoints;
+    const durationNames = (durations ?? []).map((p) => String(p.attributes[A.providerName]));
+    expect(new Set(durationNames.filter((n) => n.startsWith('tenant-'))).size).toBe(2);
+    for (const provider of providers) provider.close();
+    keyed.close();
+    telemetry.shutdown();
   });
 });

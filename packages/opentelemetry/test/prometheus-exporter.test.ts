@@ -32,6 +32,7 @@ const PROMETHEUS_NAMES = {
   duration: 'sluice_refresh_duration',
   waiters: 'sluice_refresh_waiters',
   transitions: 'sluice_breaker_transitions_total',
+  refusals: 'sluice_breaker_refusals_total',
   status: 'sluice_breaker_status',
   lifetime: 'sluice_credential_remaining_lifetime',
 } as const;
@@ -68,6 +69,18 @@ describe.skipIf(promtool === undefined && !PROMTOOL_REQUIRED)(
       telemetry.observe(single);
       fail = true;
       await single.refresh().catch(() => {});
+      const down = await createRefreshingProvider({
+        name: 'down-api',
+        lazy: true,
+        breaker: { failureThreshold: 1, cooldownMs: 60_000 },
+        mint: () => {
+          throw new Error('token endpoint down');
+        },
+        reporter: telemetry,
+      });
+      closers.push(() => down.close());
+      await down.get().catch(() => {});
+      await down.get().catch(() => {}); // refused: the breaker is open
       const keyed = createKeyedProvider<string, string>({
         name: 'tenants',
         mint: async (key) => ({ value: key, expiresAt: Date.now() + 600_000 }),
@@ -95,6 +108,13 @@ describe.skipIf(promtool === undefined && !PROMTOOL_REQUIRED)(
         sampleValue(body, PROMETHEUS_NAMES.status, {
           sluice_provider_name: 'billing-api',
           sluice_breaker_state: 'open',
+          otel_scope_name: '@sluice/opentelemetry',
+          otel_scope_version: '0.1.0',
+        }),
+      ).toBe(1);
+      expect(
+        sampleValue(body, PROMETHEUS_NAMES.refusals, {
+          sluice_provider_name: 'down-api',
           otel_scope_name: '@sluice/opentelemetry',
           otel_scope_version: '0.1.0',
         }),

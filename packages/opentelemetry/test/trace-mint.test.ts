@@ -6,6 +6,7 @@ import {
   SpanKind,
   SpanStatusCode,
   type Tracer,
+  type TracerProvider,
   trace,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -213,6 +214,35 @@ describe('traceMint', () => {
     expect(refresh?.status).toEqual({ code: SpanStatusCode.ERROR, message: 'ECONNREFUSED' });
     expect(refresh?.attributes[A.errorType]).toBe('ECONNREFUSED');
     expect(refresh?.events.map((e) => e.name)).toEqual(['exception']);
+  });
+
+  it('recordException records the error type only: no message, no stack, so a secret in an error never reaches a span', async () => {
+    const secret = 'sk_live_SENTINEL_0123456789abcdef';
+    const tokens = await createRefreshingProvider({
+      name: 'p',
+      lazy: true,
+      mint: traceMint(
+        async () => {
+          throw Object.assign(new Error(`invalid_client: client_secret=${secret}`), {
+            code: 'SLUICE_OAUTH_TOKEN_ENDPOINT',
+          });
+        },
+        { name: 'p', tracerProvider: tracing.tracerProvider },
+      ),
+    });
+    await expect(tokens.get()).rejects.toThrow(secret);
+    tokens.close();
+    const [refresh] = tracing.spans(REFRESH_SPAN_NAME);
+    expect(refresh?.events).toHaveLength(1);
+    expect(refresh?.events[0]?.attributes).toEqual({
+      'exception.type': 'SLUICE_OAUTH_TOKEN_ENDPOINT',
+    });
+    const rendered = JSON.stringify({
+      attributes: refresh?.attributes,
+      events: refresh?.events,
+      status: refresh?.status,
+    });
+    expect(rendered).not.toContain(secret.slice(0, 8));
   });
 
   it('ends the span with SLUICE_MINT_TIMEOUT when core times the mint out, though it never settles', async () => {
@@ -555,5 +585,148 @@ describe('the waiter count on the span (traced mint paired with the reporter)', 
       caught = error;
     }
     expect((caught as InvalidOptionError).option).toBe('reporter');
+  });
+});
+
+/** A tracer whose every span method named in `throwing` throws, as does `startSpan` if listed. */
+function throwingTracerProvider(throwing: ReadonlySet<string>) {
+  const fail = (what: string) => {
+    throw new Error(`tracer bug in ${what}`);
+  };
+  const span = {
+    spanContext: () => ({
+      traceId: '0'.repeat(31) + '1',
+      spanId: '0'.repeat(15) + '1',
+      traceFlags: 1,
+    }),
+    setAttribute: () => (throwing.has('setAttribute') ? fail('setAttribute') : span),
+    setAttributes: () => span,
+    addEvent: () => span,
+    addLink: () => span,
+    addLinks: () => span,
+    setStatus: () => (throwing.has('setStatus') ? fail('setStatus') : span),
+    updateName: () => span,
+    end: () => (throwing.has('end') ? fail('end') : undefined),
+    isRecording: () => true,
+    recordException: () => (throwing.has('recordException') ? fail('recordException') : undefined),
+  };
+  const tracer = {
+    startSpan: () => (throwing.has('startSpan') ? fail('startSpan') : span),
+    startActiveSpan: () => fail('startActiveSpan'),
+  };
+  return { getTracer: () => tracer } as unknown as TracerProvider;
+}
+
+describe('a tracer that throws (regression: telemetry never changes what callers get)', () => {
+  const METHODS = ['startSpan', 'end', 'setAttribute', 'setStatus', 'recordException'] as const;
+
+  it.each(METHODS)('%s throws: a minted credential still reaches every caller', async (method) => {
+    const reporter = createOpenTelemetryReporter({ meterProvider: createMetrics().meterProvider });
+    for (const paired of [false, true]) {
+      let mints = 0;
+      const tokens = await createRefreshingProvider({
+        name: 'p',
+        mint: traceMint(
+          async () => {
+            mints += 1;
+            return { value: `token-${mints}`, expiresAt: Date.now() + 60_000 };
+          },
+          {
+            name: 'p',
+            tracerProvider: throwingTracerProvider(new Set([method])),
+            ...(paired ? { reporter } : {}),
+          },
+        ),
+        reporter,
+      });
+      expect(await tokens.get()).toBe('token-1');
+      expect(mints).toBe(1);
+      const sync = traceMint(() => ({ value: 'sync', expiresAt: Date.now() + 60_000 }), {
+        tracerProvider: throwingTracerProvider(new Set([method])),
+      });
+      expect(sync({ reason: 'initial', signal: new AbortController().signal } as never)).toEqual({
+        value: 'sync',
+        expiresAt: expect.any(Number),
+      });
+      tokens.close();
+    }
+    reporter.shutdown();
+  });
+
+  it.each(METHODS)(
+    "%s throws: callers get the issuer's error, not the tracer's",
+    async (method) => {
+      const issuerError = Object.assign(new Error('issuer says no'), { code: 'ISSUER_DOWN' });
+      const tokens = await createRefreshingProvider({
+        name: 'p',
+        lazy: true,
+        mint: traceMint(
+          async () => {
+            throw issuerError;
+          },
+          { name: 'p', tracerProvider: throwingTracerProvider(new Set([method])) },
+        ),
+      });
+      await expect(tokens.get()).rejects.toBe(issuerError);
+      const syncError = new Error('sync issuer error');
+      const sync = traceMint(
+        () => {
+          throw syncError;
+        },
+        { tracerProvider: throwingTracerProvider(new Set([method])) },
+      );
+      expect(() =>
+        sync({ reason: 'initial', signal: new AbortController().signal } as never),
+      ).toThrow(syncError);
+      tokens.close();
+    },
+  );
+
+  it("every span method throwing at once: the outcome is still the mint's", async () => {
+    const all = throwingTracerProvider(new Set(METHODS.filter((m) => m !== 'startSpan')));
+    const tokens = await createRefreshingProvider({
+      name: 'p',
+      mint: traceMint(async () => ({ value: 'v', expiresAt: Date.now() + 60_000 }), {
+        tracerProvider: all,
+      }),
+    });
+    expect(await tokens.get()).toBe('v');
+    tokens.close();
+  });
+});
+
+describe('lone surrogates in span attributes', () => {
+  it('regression: provider names and keys with lone surrogates are recorded well-formed and distinct', async () => {
+    const names = ['tenant-\uD800', 'tenant-\uFFFD'];
+    for (const name of names) {
+      const tokens = await createRefreshingProvider({
+        name,
+        mint: traceMint(() => ({ value: 'v', expiresAt: Date.now() + 60_000 }), {
+          name,
+          tracerProvider: tracing.tracerProvider,
+        }),
+      });
+      tokens.close();
+    }
+    const keyed = createKeyedProvider<string, string>({
+      name: 'k',
+      mint: traceKeyedMint((key) => ({ value: key, expiresAt: Date.now() + 60_000 }), {
+        name: 'k',
+        includeKey: true,
+        tracerProvider: tracing.tracerProvider,
+      }),
+    });
+    await keyed.get('\uDC00');
+    await keyed.get('\uFFFD');
+    keyed.close();
+    const wire = (value: unknown) => Buffer.from(String(value), 'utf8').toString('utf8');
+    const spans = tracing.spans(REFRESH_SPAN_NAME);
+    const recordedNames = spans
+      .map((span) => wire(span.attributes[A.providerName]))
+      .filter((n) => n.startsWith('tenant-'));
+    expect(new Set(recordedNames).size).toBe(2);
+    const keys = spans.map((span) => span.attributes[A.key]).filter((k) => k !== undefined);
+    expect(new Set(keys.map(wire)).size).toBe(2);
+    for (const value of [...recordedNames, ...keys]) expect(wire(value)).toBe(value);
   });
 });

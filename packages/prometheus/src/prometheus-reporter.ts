@@ -18,7 +18,13 @@ import {
   type RefreshSuccessEvent,
   type Reporter,
 } from '@sluice/core';
-import { Counter, Gauge, register as globalRegistry, Histogram, type Registry } from 'prom-client';
+import {
+  Counter,
+  register as globalRegistry,
+  Histogram,
+  type MetricValue,
+  type Registry,
+} from 'prom-client';
 import { MetricAlreadyRegisteredError } from './errors.js';
 import { labelValue } from './label-value.js';
 import {
@@ -26,6 +32,7 @@ import {
   PROMETHEUS_METRIC_NAMES,
   WAITER_BUCKETS,
 } from './metric-names.js';
+import { groupOf, groupStates, type Labels, StateGauge, type StateGroup } from './state-gauges.js';
 
 /** Options of {@link createPrometheusReporter}. */
 export interface PrometheusReporterOptions {
@@ -75,8 +82,6 @@ export interface PrometheusReporter extends Reporter {
    */
   unregister(): void;
 }
-
-type Labels = Record<string, string>;
 
 /** When a mint last succeeded for one label group (a name, or a name and key). */
 interface LastSuccess {
@@ -161,42 +166,51 @@ export function createPrometheusReporter(
     labelNames: ['name'],
     registers,
   });
-  new Gauge({
-    name: names.lastSuccess,
-    help: 'When a credential mint last succeeded, as a Unix timestamp in seconds (the latest over keys).',
-    labelNames: ['name', ...keyLabel],
-    registers,
-    collect() {
-      setLastSuccesses(this, observed.read(), includeKey, successes);
-    },
-  });
-  new Gauge({
-    name: names.expiration,
-    help: 'When the cached credential expires, as a Unix timestamp in seconds (the earliest over keys).',
-    labelNames: ['name', ...keyLabel],
-    registers,
-    collect() {
-      setEarliest(this, observed.read(), includeKey, (s) => s.snapshot.expiresAt);
-    },
-  });
-  new Gauge({
-    name: names.refreshDue,
-    help: 'When the cached credential is due for a proactive refresh, as a Unix timestamp in seconds (the earliest over keys).',
-    labelNames: ['name', ...keyLabel],
-    registers,
-    collect() {
-      setEarliest(this, observed.read(), includeKey, (s) => s.snapshot.refreshDueAt);
-    },
-  });
-  new Gauge({
-    name: names.breakerState,
-    help: 'Circuit breaker state of the credential mint: 1 for the current state, 0 for the others (keys in that state, without the key label).',
-    labelNames: ['name', 'state', ...keyLabel],
-    registers,
-    collect() {
-      setBreakerStates(this, observed.read(), includeKey);
-    },
-  });
+  /** The label groups of the current scrape, computed once for the four state gauges. */
+  let scraped: { states: readonly ObservedSnapshot[]; groups: Map<string, StateGroup> } | undefined;
+  const groups = (): Map<string, StateGroup> => {
+    const states = observed.read(); // the same array for every gauge of one scrape
+    if (scraped?.states === states) return scraped.groups;
+    const current = { states, groups: groupStates(states, includeKey) };
+    scraped = current;
+    // Forget them once this scrape's synchronous pass ends: 100,000 keys' snapshots are not
+    // kept between scrapes.
+    queueMicrotask(() => {
+      if (scraped === current) scraped = undefined;
+    });
+    return current.groups;
+  };
+  const stateGauge = (name: string, help: string, samples: () => MetricValue<string>[]) =>
+    new StateGauge(
+      {
+        name,
+        help,
+        labelNames:
+          name === names.breakerState ? ['name', 'state', ...keyLabel] : ['name', ...keyLabel],
+        registers,
+      },
+      samples,
+    );
+  stateGauge(
+    names.lastSuccess,
+    'When a credential mint last succeeded, as a Unix timestamp in seconds (the latest over keys).',
+    () => lastSuccessSamples(groups(), successes),
+  );
+  stateGauge(
+    names.expiration,
+    'When the cached credential expires, as a Unix timestamp in seconds (the earliest over keys).',
+    () => timestampSamples(groups(), (group) => group.expiresAt),
+  );
+  stateGauge(
+    names.refreshDue,
+    'When the cached credential is due for a proactive refresh, as a Unix timestamp in seconds (the earliest over keys).',
+    () => timestampSamples(groups(), (group) => group.refreshDueAt),
+  );
+  stateGauge(
+    names.breakerState,
+    'Circuit breaker state of the credential mint: 1 for the current state, 0 for the others (keys in that state, without the key label).',
+    () => breakerSamples(groups()),
+  );
 
   let active = true;
 
@@ -222,7 +236,7 @@ export function createPrometheusReporter(
       const { id, labels } = groupOf(event.name, event.key, includeKey);
       const seen = successes.get(id);
       if (seen === undefined) successes.set(id, { labels, seconds: at / 1000, observed: false });
-      else seen.seconds = Math.max(seen.seconds, at / 1000);
+      else seen.seconds = at / 1000; // events arrive in order: the latest over keys
     },
     onRefreshFailure(event: RefreshFailureEvent) {
       if (!active) return;
@@ -263,85 +277,49 @@ export function createPrometheusReporter(
 
 const BREAKER_STATES: readonly BreakerStateName[] = ['closed', 'open', 'half-open'];
 
-/**
- * The label identity of a provider (or key): its name, and its key when keys are labels. A
- * single provider's key label is empty.
- */
-function groupOf(
-  name: string,
-  key: string | undefined,
-  includeKey: boolean,
-): { id: string; labels: Labels } {
-  if (!includeKey) return { id: name, labels: { name: labelValue(name) } };
-  const k = key ?? '';
-  return { id: `${name}\u0000${k}`, labels: { name: labelValue(name), key: labelValue(k) } };
-}
-
-/** Sets one series per label group to the earliest epoch-ms value over its states, in seconds. */
-function setEarliest(
-  gauge: Gauge,
-  states: readonly ObservedSnapshot[],
-  includeKey: boolean,
-  pick: (state: ObservedSnapshot) => number | null,
-): void {
-  gauge.reset();
-  const earliest = new Map<string, { labels: Labels; value: number }>();
-  for (const state of states) {
-    const value = pick(state);
-    if (value === null || !Number.isFinite(value)) continue;
-    const { id, labels } = groupOf(state.snapshot.name, state.key, includeKey);
-    const seen = earliest.get(id);
-    if (seen === undefined || value < seen.value) earliest.set(id, { labels, value });
+/** One sample per group with a value: an epoch-ms point in time, in seconds. */
+function timestampSamples(
+  groups: ReadonlyMap<string, StateGroup>,
+  pick: (group: StateGroup) => number | undefined,
+): MetricValue<string>[] {
+  const samples: MetricValue<string>[] = [];
+  for (const group of groups.values()) {
+    const value = pick(group);
+    if (value !== undefined) samples.push({ labels: group.labels, value: value / 1000 });
   }
-  for (const { labels, value } of earliest.values()) gauge.set(labels, value / 1000);
+  return samples;
 }
 
-/** Sets, per label group, the number of providers (or keys) in each of the three states. */
-function setBreakerStates(
-  gauge: Gauge,
-  states: readonly ObservedSnapshot[],
-  includeKey: boolean,
-): void {
-  gauge.reset();
-  const counts = new Map<string, { labels: Labels; counts: Record<BreakerStateName, number> }>();
-  for (const state of states) {
-    const { id, labels } = groupOf(state.snapshot.name, state.key, includeKey);
-    let group = counts.get(id);
-    if (group === undefined) {
-      group = { labels, counts: { closed: 0, open: 0, 'half-open': 0 } };
-      counts.set(id, group);
+/** Per group, the number of providers (or keys) in each of the three breaker states. */
+function breakerSamples(groups: ReadonlyMap<string, StateGroup>): MetricValue<string>[] {
+  const samples: MetricValue<string>[] = [];
+  for (const { labels, breaker } of groups.values()) {
+    for (const state of BREAKER_STATES) {
+      samples.push({ labels: { ...labels, state }, value: breaker[state] });
     }
-    const current = state.snapshot.breaker.state;
-    if (current in group.counts) group.counts[current] += 1;
   }
-  for (const { labels, counts: byState } of counts.values()) {
-    for (const state of BREAKER_STATES) gauge.set({ ...labels, state }, byState[state]);
-  }
+  return samples;
 }
 
 /**
- * Sets the last success of every label group an observed provider has now. A group seen
- * before but gone now (its provider closed or unobserved, its key dropped) is forgotten, so
- * a `time() - last_success` alert never fires for a provider that no longer exists.
+ * The last success of every label group an observed provider has now. A group seen before
+ * but gone now (its provider closed or unobserved, its key dropped) is forgotten, so a
+ * `time() - last_success` alert never fires for a provider that no longer exists.
  */
-function setLastSuccesses(
-  gauge: Gauge,
-  states: readonly ObservedSnapshot[],
-  includeKey: boolean,
+function lastSuccessSamples(
+  groups: ReadonlyMap<string, StateGroup>,
   successes: Map<string, LastSuccess>,
-): void {
-  gauge.reset();
-  if (successes.size === 0) return;
-  const present = new Set<string>();
-  for (const state of states) present.add(groupOf(state.snapshot.name, state.key, includeKey).id);
+): MetricValue<string>[] {
+  const samples: MetricValue<string>[] = [];
   for (const [id, success] of successes) {
-    if (present.has(id)) {
+    if (groups.has(id)) {
       success.observed = true;
-      gauge.set(success.labels, success.seconds);
+      samples.push({ labels: success.labels, value: success.seconds });
     } else if (success.observed) {
       successes.delete(id);
     }
   }
+  return samples;
 }
 
 function checkOptions(options: PrometheusReporterOptions): {

@@ -694,6 +694,30 @@ describe('series removed on close()', () => {
     }
   });
 
+  it('serves the state gauges through getMetricsAsJSON as well, and survives resetMetrics()', async () => {
+    const registry = new Registry();
+    const metrics = reporterFor(registry, { includeKey: true });
+    const keyed = createKeyedProvider<string, string>({
+      name: 'hosts',
+      mint: (key) => ({ value: key, expiresAt: Date.now() + 60_000 }),
+      reporter: metrics,
+    });
+    metrics.observe(keyed);
+    await keyed.get('a');
+    registry.resetMetrics();
+    const json = await registry.getMetricsAsJSON();
+    const expiry = json.find((m) => m.name === N.expiration);
+    expect(expiry?.type).toBe('gauge');
+    expect(expiry?.values.map((v) => v.labels)).toEqual([{ name: 'hosts', key: 'a' }]);
+    const states = json.find((m) => m.name === N.breakerState)?.values ?? [];
+    expect(states.map((v) => [v.labels.state, v.value])).toEqual([
+      ['closed', 1],
+      ['open', 0],
+      ['half-open', 0],
+    ]);
+    keyed.close();
+  });
+
   it('keeps the last success of a provider that is observed after its first mint', async () => {
     const registry = new Registry();
     const clock = manualClock();
