@@ -327,9 +327,16 @@ describe('secret sentinel: @sluice/oauth', () => {
         clientCredentialsMint(mintOptions({ clientAuth: { method, clientSecret: CLIENT_SECRET } })),
       );
     }
+    // private_key_jwt holds no shared secret: the server can only echo what it was sent.
     await run(
       'TokenEndpointError invalid_client (private_key_jwt)',
-      echo(401, 'invalid_client'),
+      (request) =>
+        json(401, {
+          error: 'invalid_client',
+          error_description: echoesOf(request.rawBody)
+            .map(({ text }) => text)
+            .join(' | '),
+        }),
       () =>
         clientCredentialsMint(
           mintOptions({ clientAuth: { method: 'private_key_jwt', privateKey } }),
