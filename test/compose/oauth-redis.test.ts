@@ -45,7 +45,6 @@ import {
   redisAvailable,
   startRedisServer,
 } from '../../packages/redis/test/support/redis-server.js';
-import { readyClient } from './support/redis.js';
 
 let redis: RedisServer;
 let as: AuthorizationServer;
@@ -79,7 +78,7 @@ describe.skipIf(!redisAvailable())('oauth x redis', () => {
     withEncryption: boolean,
   ): Promise<FleetCoordinator> {
     const fleet = createRedisCoordinator({
-      redis: await readyClient(redis),
+      redis: redis.client(),
       keyPrefix,
       ...(withEncryption ? { encryption } : {}),
     });

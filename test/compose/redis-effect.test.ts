@@ -25,9 +25,7 @@ let prefixes = 0;
 /** A fleet coordinator as a scoped Effect resource: closed when the scope closes. */
 function coordinatorIn(server: RedisServer, keyPrefix: string) {
   return Effect.acquireRelease(
-    Effect.promise(async () =>
-      createRedisCoordinator({ redis: await readyClient(server), keyPrefix }),
-    ),
+    Effect.promise(async () => createRedisCoordinator({ redis: server.client(), keyPrefix })),
     (fleet: FleetCoordinator) => Effect.promise(() => fleet.close()),
   );
 }

@@ -21,7 +21,6 @@ import {
 } from '../../packages/redis/test/support/redis-server.js';
 import { checkMetrics } from '../support/promtool.js';
 import { binariesAvailable } from './support/binaries.js';
-import { readyClient } from './support/redis.js';
 
 let redis: RedisServer;
 const closers: Array<() => unknown> = [];
@@ -57,7 +56,7 @@ describe.skipIf(!binariesAvailable({ redis: true, promtool: true }))('redis x pr
   ) {
     const registry = new Registry();
     const metrics = createPrometheusReporter({ registry });
-    const fleet = createRedisCoordinator({ redis: await readyClient(server), keyPrefix });
+    const fleet = createRedisCoordinator({ redis: server.client(), keyPrefix });
     const provider: RefreshingProvider<string> = await createRefreshingProvider<string>({
       name: 'billing-api',
       reporter: metrics,
@@ -102,7 +101,7 @@ describe.skipIf(!binariesAvailable({ redis: true, promtool: true }))('redis x pr
     const issuer = createIssuer({ lifetimeMs: 60_000, delay: 0 });
     const registry = new Registry();
     const metrics = createPrometheusReporter({ registry, includeKey: true });
-    const fleet = createRedisCoordinator({ redis: await readyClient(redis), keyPrefix });
+    const fleet = createRedisCoordinator({ redis: redis.client(), keyPrefix });
     const tenants = createKeyedProvider<string, string>({
       name: 'tenants',
       reporter: metrics,

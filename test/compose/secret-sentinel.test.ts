@@ -756,7 +756,7 @@ describe.skipIf(!redisAvailable())('secret sentinel: @sluice/redis', () => {
     encrypted: boolean,
   ) {
     const fleet = createRedisCoordinator({
-      redis: await readyClient(server),
+      redis: server.client(),
       keyPrefix,
       reporter: sentinel.reporter('fleet reporter', FLEET_REPORTER_HOOKS),
       ...(encrypted ? { encryption: ENCRYPTION } : {}),
@@ -827,7 +827,7 @@ describe.skipIf(!redisAvailable())('secret sentinel: @sluice/redis', () => {
 
     // DecryptError: a replica with another keyring reads the stored ciphertext.
     const foreign = createRedisCoordinator({
-      redis: await readyClient(redis),
+      redis: redis.client(),
       keyPrefix,
       encryption: { keys: [{ id: 'other', key: randomBytes(32) }] },
       reporter: sentinel.reporter('foreign fleet reporter', FLEET_REPORTER_HOOKS),

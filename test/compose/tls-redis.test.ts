@@ -22,7 +22,6 @@ import {
   startServer,
   type TestServer,
 } from '../../packages/tls/test/support/tls-harness.js';
-import { readyClient } from './support/redis.js';
 
 let redis: RedisServer;
 let ca: LocalCa;
@@ -64,7 +63,7 @@ describe.skipIf(!redisAvailable())('tls x redis', () => {
 
   async function replica(keyPrefix: string, mint: KeyedMint<string, TlsCertificate>) {
     const fleet: FleetCoordinator = createRedisCoordinator({
-      redis: await readyClient(redis),
+      redis: redis.client(),
       keyPrefix,
       encryption,
     });

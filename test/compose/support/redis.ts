@@ -1,8 +1,7 @@
 /**
  * Redis helpers of the compose suite: a client of a test redis-server that is connected
- * before it is used, as a replica's client is once it has booted. (A coordinator whose
- * client is still connecting falls back to a local mint, by design; the boot race is the
- * subject of @sluice/redis's own scenarios, not of these files.)
+ * before it is used, for the tests' own admin, MONITOR and subscriber connections (the
+ * replicas' coordinators get fresh, still-connecting clients, as they do when they boot).
  */
 
 import type { Redis } from 'ioredis';
