@@ -20,6 +20,7 @@ import {
   type AccessToken,
   clientCredentialsMint,
   createAuthFetch,
+  refreshTokenMint,
   type TokenEndpointOptions,
 } from '@sluice/oauth';
 import { REFRESH_SPAN_NAME, traceMint } from '@sluice/opentelemetry';
@@ -39,6 +40,7 @@ import {
   type ResourceServer,
   startResourceServer,
 } from '../../packages/oauth/test/support/resource-server.js';
+import { json, startTokenEndpoint } from '../../packages/oauth/test/support/token-endpoint.js';
 import { createTracing } from '../../packages/opentelemetry/test/support/otel.js';
 import {
   type RedisServer,
@@ -140,6 +142,86 @@ describe.skipIf(!redisAvailable())('oauth x redis', () => {
       expect(as.issued(as.basic.clientId) - issuedBefore).toBe(1);
     });
   }
+
+  it('a token revoked at the resource server is replaced once for the whole fleet: every replica recovers with one retry and the issuer sees one more token request', async () => {
+    const keyPrefix = `oauth-redis-${++prefixes}:`;
+    const replicas = await Promise.all([1, 2, 3].map(() => replica(keyPrefix, true)));
+    const revoked = (await replicas[0]?.provider.get())?.token as string;
+    const before = as.tokenRequests();
+    rs.revoke(revoked);
+    for (const { api } of replicas) {
+      const response = await api(`${rs.url}/after-revocation`);
+      await response.body?.cancel();
+      expect(response.status).toBe(200);
+    }
+    expect(as.tokenRequests() - before).toBe(1);
+    const presented = rs.requests.filter((r) => r.path === '/after-revocation').map((r) => r.token);
+    // Each replica: one refused request with the old token, one accepted with the new one.
+    expect(presented.filter((token) => token === revoked)).toHaveLength(3);
+    expect(new Set(presented.filter((token) => token !== revoked)).size).toBe(1);
+  });
+
+  it('refresh-token rotation across a fleet: with the refresh token kept in Redis (loader and onRotation), whichever replica mints next presents the current one and the server never sees a stale one', async () => {
+    const keyPrefix = `oauth-redis-${++prefixes}:`;
+    const endpoint = await startTokenEndpoint();
+    closers.push(() => endpoint.close());
+    let current = 'rt-0';
+    let serial = 0;
+    const refused: string[] = [];
+    endpoint.script((request) => {
+      const presented = request.form.get('refresh_token') ?? '';
+      if (presented !== current) {
+        refused.push(presented);
+        return json(400, { error: 'invalid_grant' });
+      }
+      serial += 1;
+      current = `rt-${serial}`;
+      return json(200, {
+        access_token: `at-${serial}`,
+        token_type: 'Bearer',
+        expires_in: 3600,
+        refresh_token: current,
+      });
+    });
+    const shared = redis.client();
+    const rtKey = `${keyPrefix}refresh-token`;
+    await shared.set(rtKey, current);
+    const replicaWithRotation = async () => {
+      const fleet = await coordinator(keyPrefix, true);
+      const provider = await createRefreshingProvider<AccessToken>({
+        name: 'rotating',
+        minRefreshIntervalMs: 0, // the test invalidates tokens minted a moment ago
+        mint: fleet.wrap(
+          'rotating',
+          refreshTokenMint({
+            authorizationServer: endpoint.metadata,
+            clientId: 'rotating-client',
+            clientAuth: { method: 'client_secret_basic', clientSecret: 'rotating-secret' },
+            allowInsecureRequests: true,
+            refreshToken: async () => (await shared.get(rtKey)) ?? '',
+            onRotation: async (next) => {
+              await shared.set(rtKey, next);
+            },
+          }),
+        ),
+      });
+      closers.push(() => provider.close());
+      return provider;
+    };
+    const a = await replicaWithRotation();
+    const b = await replicaWithRotation(); // adopts a's token: no request
+    expect((await b.get()).token).toBe('at-1');
+    expect(endpoint.requests).toHaveLength(1);
+    b.invalidate(await b.get()); // a 401 at b: b mints with the refresh token a rotated
+    expect((await b.get()).token).toBe('at-2');
+    a.invalidate(await a.get()); // a drops at-1 and adopts b's at-2: no request
+    expect((await a.get()).token).toBe('at-2');
+    expect(endpoint.requests).toHaveLength(2);
+    a.invalidate(await a.get()); // a 401 at a for at-2: a mints with the refresh token b rotated
+    expect((await a.get()).token).toBe('at-3');
+    expect(refused).toEqual([]);
+    expect(endpoint.requests).toHaveLength(3);
+  });
 
   it('a traced OAuth mint (traceMint, oauth x opentelemetry x redis) behind wrap() is still stored with its codec: two replicas present the same real token, one token request', async () => {
     const keyPrefix = `oauth-redis-${++prefixes}:`;
