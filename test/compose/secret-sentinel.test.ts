@@ -17,16 +17,19 @@ import { randomBytes, webcrypto } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  type Credential,
   combineReporters,
   createRefreshingProvider,
   type Mint,
   type ObservableProvider,
   REPORTER_HOOKS,
   type Reporter,
+  withMintTraits,
 } from '@sluice/core';
 import { makeCredentialProvider } from '@sluice/effect';
 import {
   type AccessToken,
+  accessTokenCodec,
   type ClientAuthOptions,
   type ClientCredentialsMintOptions,
   clientCredentialsMint,
@@ -560,6 +563,32 @@ describe('secret sentinel: @sluice/oauth', () => {
     await failure(sentinel, 'createAuthFetch http without the opt-in', () =>
       createAuthFetch(provider)(`${resource.url}/x`),
     );
+    const notAllowed = await failure(sentinel, 'OriginNotAllowedError', () =>
+      createAuthFetch(provider, {
+        allowInsecureRequests: true,
+        allowedOrigins: ['http://127.0.0.1:1'],
+      })(`${resource.url}/x?token=${encodeURIComponent(ACCESS_TOKEN)}`),
+    );
+    expect(notAllowed).toMatchObject({ code: 'SLUICE_OAUTH_ORIGIN_NOT_ALLOWED' });
+    const stored = accessTokenCodec.encode(await provider.get());
+    const codecErrors: unknown[] = [];
+    codecErrors.push(
+      await failure(sentinel, 'AccessTokenCodecError (truncated)', () =>
+        accessTokenCodec.decode(stored.slice(0, -3)),
+      ),
+    );
+    codecErrors.push(
+      await failure(sentinel, 'AccessTokenCodecError (unpresentable token)', () =>
+        accessTokenCodec.decode(stored.replace('access-token', 'access\\r\\ntoken')),
+      ),
+    );
+    codecErrors.push(
+      await failure(sentinel, 'AccessTokenCodecError (redacted copy)', () =>
+        accessTokenCodec.encode(JSON.parse(JSON.stringify(provider.peek()?.value)) as AccessToken),
+      ),
+    );
+    for (const error of codecErrors)
+      expect(error).toMatchObject({ code: 'SLUICE_OAUTH_TOKEN_CODEC' });
     const aborted = new AbortController();
     aborted.abort(new Error('caller gave up'));
     await failure(sentinel, 'createAuthFetch aborted', () =>
@@ -647,6 +676,21 @@ describe('secret sentinel: @sluice/oauth', () => {
     release();
     provider.close();
     await failure(sentinel, 'ProviderClosedError', () => provider.get());
+    for (const bad of [
+      { value: ACCESS_TOKEN, expiresAt: `in an hour ${ACCESS_TOKEN}` },
+      { value: ACCESS_TOKEN, expiresAt: Number.NaN },
+      {
+        value: ACCESS_TOKEN,
+        refreshAfter: Number.POSITIVE_INFINITY,
+        expiresAt: Date.now() + 60_000,
+      },
+      ACCESS_TOKEN,
+    ]) {
+      const error = await failure(sentinel, 'InvalidCredentialError', () =>
+        createRefreshingProvider({ name: 'invalid', mint: () => bad as never }),
+      );
+      expect(error).toMatchObject({ code: 'SLUICE_INVALID_CREDENTIAL' });
+    }
     await t.finish();
     sentinel.expectClean();
   });
@@ -720,6 +764,33 @@ describe('secret sentinel: @sluice/tls', () => {
       const result = await handshake(server.port, name, ca.caPem);
       sentinel.inspect(`handshake ${name}`, result);
     }
+    // ServernameRefusedError (allow() says no) and HandshakeTimeoutError (a slow issuer).
+    const slow = createSniCallback({
+      name: 'edge-slow',
+      certificates: async (servername: string) => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return mint(servername);
+      },
+      allow: (servername) => !servername.startsWith('refused'),
+      handshakeTimeoutMs: 50,
+      reporter: sentinel.reporter('tls reporter (slow)', [
+        'onServernameRefused',
+        'onHandshakeFailure',
+      ]),
+    });
+    const slowServer = await startServer(slow);
+    closers.push(
+      () => slowServer.close(),
+      () => slow.close(),
+    );
+    for (const name of ['refused.sentinel.test', 'slow.sentinel.test']) {
+      sentinel.inspect(`handshake ${name}`, await handshake(slowServer.port, name, ca.caPem));
+    }
+    expect(slowServer.records.map((r) => (r.error as { code?: string } | null)?.code)).toEqual([
+      'SLUICE_TLS_SERVERNAME_REFUSED',
+      'SLUICE_TLS_HANDSHAKE_TIMEOUT',
+    ]);
+    server.records.push(...slowServer.records);
     for (const record of server.records)
       sentinel.inspect(`sni answer ${record.servername}`, record.error);
     for (const [i, key] of [...keys, String(good.certificate.key)].entries()) {
@@ -817,7 +888,7 @@ describe.skipIf(!redisAvailable())('secret sentinel: @sluice/redis', () => {
     sentinel.expectClean();
   });
 
-  it('fleet error classes (DecryptError from a foreign key, UnshareableMintError, StoreTimeoutError from a paused Redis) and their events carry no secret or key', async () => {
+  it('fleet error classes (DecryptError from a foreign key, UnshareableMintError, CodecError from a lossy codec, StoreTimeoutError from a paused Redis) and their events carry no secret or key', async () => {
     const sentinel = newSentinel();
     const t = telemetry(sentinel);
     const keyPrefix = `sentinel-${++prefixes}:`;
@@ -841,6 +912,19 @@ describe.skipIf(!redisAvailable())('secret sentinel: @sluice/redis', () => {
     await failure(sentinel, 'UnshareableMintError', () =>
       foreign.wrap('dpop', clientCredentialsMint(mintOptions({ dpop: { keyPair: dpopKeyPair } }))),
     );
+
+    // CodecError: a codec whose round trip loses the value (decode gives undefined).
+    const lossy = withMintTraits(
+      (): Credential<string> => ({ value: ACCESS_TOKEN, expiresAt: Date.now() + 60_000 }),
+      { codec: { encode: (value: string) => `${value}`, decode: () => undefined as never } },
+    );
+    const lossyProvider = await createRefreshingProvider<string>({
+      name: 'lossy',
+      mint: foreign.wrap('lossy', lossy),
+    });
+    closers.push(() => lossyProvider.close());
+    expect(await lossyProvider.get()).toBe(ACCESS_TOKEN); // its own mint, never a lossy copy
+    expect(sentinel.events).toContain('foreign fleet reporter.onStoreError');
 
     // StoreTimeoutError: Redis frozen (SIGSTOP) while a replica needs it.
     const own = await startRedisServer();
