@@ -848,6 +848,7 @@ describe.skipIf(!redisAvailable())('secret sentinel: @sluice/redis', () => {
     const provider = await createRefreshingProvider<AccessToken>({
       name: 'billing-api',
       reporter: t.reporter,
+      minRefreshIntervalMs: 0, // tests invalidate tokens minted a moment ago
       mint: fleet.wrap('billing-api', t.trace(mint, 'billing-api')),
     });
     t.observe(provider);
@@ -855,7 +856,7 @@ describe.skipIf(!redisAvailable())('secret sentinel: @sluice/redis', () => {
     return provider;
   }
 
-  it('under encryption, a MONITOR connection and a pub/sub subscriber never see the token, the client secret or the encryption key while replicas mint, adopt, invalidate and fail', async () => {
+  it('under encryption, a MONITOR connection and a pub/sub subscriber never see the access token, the refresh token, the client secret or the encryption key while replicas mint, adopt, invalidate, refresh and fail', async () => {
     const sentinel = newSentinel();
     const t = telemetry(sentinel);
     const keyPrefix = `sentinel-${++prefixes}:`;
@@ -871,8 +872,25 @@ describe.skipIf(!redisAvailable())('secret sentinel: @sluice/redis', () => {
     const b = await replica(await fleetOf(redis, keyPrefix, sentinel, true), t);
     const value = await b.get();
     expect(value.token).toBe(ACCESS_TOKEN);
-    a.invalidate(await a.get());
+    expect(a.invalidate(await a.get())).toBe(true);
     await a.get();
+    // A refresh-token grant behind the same coordinator: its refresh token never goes to Redis.
+    endpoint.script((request) =>
+      request.form.get('grant_type') === 'refresh_token'
+        ? issue(ACCESS_TOKEN, { refresh_token: ROTATED_REFRESH_TOKEN })
+        : issue(),
+    );
+    const refreshFleet = await fleetOf(redis, keyPrefix, sentinel, true);
+    const refreshing = await createRefreshingProvider<AccessToken>({
+      name: 'refresh-api',
+      reporter: t.reporter,
+      mint: refreshFleet.wrap(
+        'refresh-api',
+        refreshTokenMint({ ...mintOptions(), refreshToken: REFRESH_TOKEN }),
+      ),
+    });
+    closers.push(() => refreshing.close());
+    await refreshing.refresh();
     endpoint.script((request) =>
       json(503, { error: 'temporarily_unavailable', error_description: echoAll(request.rawBody) }),
     );
