@@ -11,6 +11,7 @@
 
 import { randomBytes } from 'node:crypto';
 import {
+  createKeyedProvider,
   createRefreshingProvider,
   mintTraitsOf,
   type RefreshingProvider,
@@ -18,6 +19,7 @@ import {
 } from '@sluice/core';
 import {
   type AccessToken,
+  accessTokenCodec,
   clientCredentialsMint,
   createAuthFetch,
   refreshTokenMint,
@@ -221,6 +223,51 @@ describe.skipIf(!redisAvailable())('oauth x redis', () => {
     expect((await a.get()).token).toBe('at-3');
     expect(refused).toEqual([]);
     expect(endpoint.requests).toHaveLength(3);
+  });
+
+  it('a keyed OAuth mint behind wrapKeyed: with accessTokenCodec each tenant costs one token request for the fleet; without it the redacted view is never stored (reported) and every replica still presents a real token', async () => {
+    for (const withCodec of [true, false]) {
+      const keyPrefix = `oauth-redis-${++prefixes}:`;
+      const storeErrors: string[] = [];
+      const before = as.tokenRequests();
+      const tenants = ['tenant-a', 'tenant-b'];
+      const replicas = [];
+      for (let i = 0; i < 2; i++) {
+        const fleet = createRedisCoordinator({
+          redis: redis.client(),
+          keyPrefix,
+          encryption,
+          reporter: { onStoreError: (event) => storeErrors.push(String(event.operation)) },
+        });
+        closers.push(() => fleet.close());
+        const mint = clientCredentialsMint(mintOptions(as.basic));
+        // A keyed mint written by hand: a new function, so it carries no traits of its own.
+        const keyedMint = (_tenant: string, context: Parameters<typeof mint>[0]) => mint(context);
+        const provider = createKeyedProvider<string, AccessToken>({
+          name: 'tenants',
+          mint: fleet.wrapKeyed('tenants', keyedMint, withCodec ? { codec: accessTokenCodec } : {}),
+        });
+        closers.push(() => provider.close());
+        replicas.push(provider);
+      }
+      for (const provider of replicas) {
+        for (const tenant of tenants) {
+          const access = await provider.get(tenant);
+          const response = await fetch(`${rs.url}/${tenant}`, {
+            headers: { authorization: `Bearer ${access.token}` },
+          });
+          await response.body?.cancel();
+          expect(response.status, `${tenant} (codec: ${withCodec})`).toBe(200);
+        }
+      }
+      if (withCodec) {
+        expect(as.tokenRequests() - before).toBe(tenants.length);
+        expect(storeErrors).toEqual([]);
+      } else {
+        expect(as.tokenRequests() - before).toBe(tenants.length * replicas.length);
+        expect(storeErrors.length).toBeGreaterThan(0);
+      }
+    }
   });
 
   it('a traced OAuth mint (traceMint, oauth x opentelemetry x redis) behind wrap() is still stored with its codec: two replicas present the same real token, one token request', async () => {
