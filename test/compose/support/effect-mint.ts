@@ -9,12 +9,10 @@ import type { Credential, Mint } from '@sluice/core';
 import type { EffectMint } from '@sluice/effect';
 import { Clock, Effect, Option } from 'effect';
 
-/** The clock a promise mint reads (its `now` option): Effect's time when the mint started. */
-export interface BoundClock {
-  readonly now: () => number;
-}
-
-/** An Effect mint running `mint`; `clock.now` reads Effect's clock as of each mint's start. */
+/**
+ * An Effect mint running `mint`. `clock.current` is set to Effect's time as each mint starts:
+ * give the promise mint `now: () => clock.current` so its expiry follows Effect's `Clock`.
+ */
 export function effectMintOf<T>(
   mint: Mint<T>,
   clock: { current: number } = { current: Date.now() },
