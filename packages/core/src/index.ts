@@ -17,6 +17,29 @@ export {
   recordFailure,
   recordSuccess,
 } from './circuit-breaker.js';
+export type {
+  KeyedMint,
+  KeyedProvider,
+  KeyedProviderOptions,
+  KeyedSnapshot,
+  Sweep,
+  SweepOptions,
+} from './contracts/keyed.js';
+export type {
+  PollAttempt,
+  PollAttemptContext,
+  PollOptions,
+  PollResult,
+  PollScheduleOptions,
+} from './contracts/poll.js';
+export type {
+  CallOptions,
+  Mint,
+  MintContext,
+  ProviderSnapshot,
+  RefreshingProvider,
+} from './contracts/provider.js';
+export type { Timers } from './contracts/timers.js';
 export {
   type Credential,
   credentialFromExpiresIn,
@@ -45,15 +68,7 @@ export {
   type HttpStatusClass,
   isTransientNetworkError,
 } from './http-status.js';
-export {
-  createKeyedProvider,
-  type KeyedMint,
-  type KeyedProvider,
-  type KeyedProviderOptions,
-  type KeyedSnapshot,
-  type Sweep,
-  type SweepOptions,
-} from './keyed-provider.js';
+export { createKeyedProvider } from './keyed-provider.js';
 export {
   type CredentialCodec,
   checkCredentialCodec,
@@ -61,17 +76,8 @@ export {
   mintTraitsOf,
   withMintTraits,
 } from './mint-traits.js';
-export type { RefreshPolicyOptions, RefreshSchedule, Timers } from './policy-options.js';
-export {
-  jitterDelayMs,
-  type PollAttempt,
-  type PollAttemptContext,
-  type PollOptions,
-  type PollResult,
-  type PollScheduleOptions,
-  poll,
-  pollDelayMs,
-} from './poll.js';
+export type { RefreshPolicyOptions, RefreshSchedule } from './policy-options.js';
+export { jitterDelayMs, poll, pollDelayMs } from './poll.js';
 export { raceSignal } from './race-signal.js';
 export {
   type CredentialSchedule,
@@ -82,12 +88,7 @@ export {
   scheduleCredential,
 } from './refresh-policy.js';
 export {
-  type CallOptions,
   createRefreshingProvider,
-  type Mint,
-  type MintContext,
-  type ProviderSnapshot,
-  type RefreshingProvider,
   type RefreshingProviderOptions,
 } from './refreshing-provider.js';
 export {

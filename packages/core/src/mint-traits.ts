@@ -41,6 +41,8 @@ const TRAITS: unique symbol = Symbol.for('sluice.mint-traits') as never;
  * Returns `mint` itself, carrying `traits` for whoever wraps it (read with
  * {@link mintTraitsOf}). The traits live under a global symbol, so two copies of this
  * package still agree.
+ * @typeParam F - the mint's own type (a `Mint<T>`, a `KeyedMint<K, T>`), returned unchanged.
+ * @typeParam T - the credential value the codec encodes.
  * @throws {InvalidOptionError} `SLUICE_INVALID_OPTION` when `mint` is not a function, the
  * codec has no `encode`/`decode` functions or `unshareable` is not a non-empty string.
  * @example

@@ -8,28 +8,15 @@ import {
   type BreakerOptions,
   DEFAULT_MAX_RETRY_AFTER_MS,
 } from './circuit-breaker.js';
+import { MAX_TIMER_MS, type Timers } from './contracts/timers.js';
 import { InvalidOptionError } from './errors.js';
-import { MAX_TIMER_MS } from './internal/timers.js';
 import type { RefreshTiming } from './refresh-policy.js';
 import { combineReporters, REPORTER_HOOKS, type Reporter } from './reporter.js';
 
+export type { Timers } from './contracts/timers.js';
+
 /** How an idle provider is kept fresh. */
 export type RefreshSchedule = 'on-access' | 'timer';
-
-/**
- * The timer functions Sluice schedules every wait with (mint timeouts, the `'timer'`
- * schedule, keyed sweeps and idle expiry, poll waits). Inject them to drive Sluice from
- * another scheduler: Effect's `Clock` (see `@sluice/effect`), a test scheduler, a runtime
- * without global timers. A handle may have `ref()` / `unref()` (as Node's do); Sluice calls
- * them when present, so a background timer never keeps the process alive while a timer a
- * caller waits on does.
- */
-export interface Timers {
-  /** Calls `callback` once after `delayMs` milliseconds; returns a handle for `clearTimeout`. */
-  setTimeout(callback: () => void, delayMs: number): unknown;
-  /** Cancels a timer; called at most once per handle, never with a handle already fired. */
-  clearTimeout(handle: unknown): void;
-}
 
 /** Options of the refresh policy, common to every provider. */
 export interface RefreshPolicyOptions {

@@ -12,11 +12,11 @@
  * referenced or counted), and the timeout keeps the process alive only while somebody waits.
  */
 
+import type { Timers } from './contracts/timers.js';
 import { hold, release } from './internal/dispatch.js';
 import { RecencyList, type RecencyNode } from './internal/recency-list.js';
 import { register, unregister } from './internal/signal-waiters.js';
 import { setRef, startTimer, stopTimer, type TimerHandle } from './internal/timers.js';
-import type { Timers } from './policy-options.js';
 
 /** How a flight turns its work's outcome into the value its waiters receive. */
 export interface FlightSettlement<T> {

@@ -247,6 +247,21 @@ describe('keyed provider: breaker scope', () => {
     expect(await d).toBe('d-token');
   });
 
+  it("'shared': one key's retry hint (a 429 with retryAfterMs) holds every key's mints back until the issuer's time", async () => {
+    const { provider, calls, reject } = keyed({ breakerScope: 'shared' });
+    const a = settle(provider.get('a'));
+    reject('a', Object.assign(new Error('429'), { retryAfterMs: 120_000 }));
+    await a;
+    await clock.tickAsync(20_000);
+    const b = await settle(provider.get('b'));
+    expect(b.ok === false && b.error).toBeInstanceOf(BreakerOpenError);
+    expect((b as { error: BreakerOpenError }).error.retryAfterMs).toBe(100_000);
+    expect(calls).toHaveLength(1);
+    await clock.tickAsync(100_000);
+    provider.get('b').catch(() => {});
+    expect(calls).toHaveLength(2);
+  });
+
   it("'shared': after the cooldown ONE key probes; the others fail fast until the probe closes the breaker", async () => {
     const { provider, calls, resolve, reject } = keyed({
       breakerScope: 'shared',

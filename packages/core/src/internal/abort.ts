@@ -1,6 +1,6 @@
 /** An abortable sleep through the injected or global timers, looked up at call time. */
 
-import type { Timers } from '../policy-options.js';
+import type { Timers } from '../contracts/timers.js';
 import { startTimer, stopTimer, type TimerHandle } from './timers.js';
 
 /**

@@ -5,8 +5,6 @@
  * are in `keyed-provider.ts`.
  */
 
-import type { Credential } from '../credential.js';
-import { InvalidOptionError, KeysBusyError, ProviderClosedError } from '../errors.js';
 import type {
   KeyedMint,
   KeyedProvider,
@@ -14,9 +12,11 @@ import type {
   KeyedSnapshot,
   Sweep,
   SweepOptions,
-} from '../keyed-provider.js';
+} from '../contracts/keyed.js';
+import type { CallOptions } from '../contracts/provider.js';
+import type { Credential } from '../credential.js';
+import { InvalidOptionError, KeysBusyError, ProviderClosedError } from '../errors.js';
 import type { ResolvedPolicy } from '../policy-options.js';
-import type { CallOptions } from '../refreshing-provider.js';
 import type { KeyDropReason } from '../reporter.js';
 import { type BreakerBox, createBreakerBox } from './breaker-box.js';
 import { callSignal } from './call-options.js';

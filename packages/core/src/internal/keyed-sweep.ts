@@ -4,8 +4,8 @@
  * ends (a failing mint, a hostile thenable, an unreadable clock), until it is stopped.
  */
 
+import type { Sweep, SweepOptions } from '../contracts/keyed.js';
 import { InvalidOptionError } from '../errors.js';
-import type { Sweep, SweepOptions } from '../keyed-provider.js';
 import type { ResolvedPolicy } from '../policy-options.js';
 import { sample } from './random-sample.js';
 import { Semaphore } from './semaphore.js';

@@ -2,9 +2,10 @@
  * One-time validation of the poller's options into a frozen private copy.
  */
 
+import type { PollOptions } from '../contracts/poll.js';
+import type { Timers } from '../contracts/timers.js';
 import { InvalidOptionError } from '../errors.js';
-import { checkTimers, type Timers } from '../policy-options.js';
-import type { PollOptions } from '../poll.js';
+import { checkTimers } from '../policy-options.js';
 import { checkSignal } from './call-options.js';
 import { MAX_TIMER_MS } from './timers.js';
 

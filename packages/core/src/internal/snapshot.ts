@@ -4,8 +4,8 @@
  */
 
 import { type BreakerConfig, breakerRetryAfterMs } from '../circuit-breaker.js';
+import type { ProviderSnapshot } from '../contracts/provider.js';
 import { type CredentialSchedule, decideServe } from '../refresh-policy.js';
-import type { ProviderSnapshot } from '../refreshing-provider.js';
 import { errorCode } from '../reporter.js';
 import type { BreakerBox } from './breaker-box.js';
 

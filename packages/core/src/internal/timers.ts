@@ -4,13 +4,12 @@
  * scheduler control every wait Sluice makes.
  */
 
-import type { Timers } from '../policy-options.js';
+import { MAX_TIMER_MS, type Timers } from '../contracts/timers.js';
+
+export { MAX_TIMER_MS } from '../contracts/timers.js';
 
 /** An opaque timer handle. */
 export type TimerHandle = unknown;
-
-/** The largest delay `setTimeout` honours; a longer one fires at once in most runtimes. */
-export const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * Schedules `fn` after `delayMs` (clamped to [0, {@link MAX_TIMER_MS}]); unref'd where the

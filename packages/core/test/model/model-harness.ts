@@ -247,6 +247,7 @@ function observe(real: Real, caller: RealCaller, call: () => Promise<unknown>): 
 interface RunConfig {
   readonly failureThreshold: number;
   readonly cooldownMs: number;
+  readonly maxRetryAfterMs: number;
   readonly mintTimeoutMs: number;
   readonly refreshAt: number;
   readonly refreshFloorMs: number;
@@ -259,6 +260,7 @@ interface RunConfig {
 const configArb: fc.Arbitrary<RunConfig> = fc.record({
   failureThreshold: fc.integer({ min: 1, max: 3 }),
   cooldownMs: fc.constantFrom(1_000, 60_000),
+  maxRetryAfterMs: fc.constantFrom(300_000, 300_000, 30_000, 0),
   mintTimeoutMs: fc.constantFrom(1_000, 30_000),
   refreshAt: fc.constantFrom(0.5, 0.8, 1),
   refreshFloorMs: fc.constantFrom(0, 30_000),
@@ -274,6 +276,7 @@ function modelConfig(c: RunConfig, keyed: 'single' | 'per-key' | 'shared'): mode
     sharedBreaker: keyed === 'shared',
     failureThreshold: c.failureThreshold,
     cooldownMs: c.cooldownMs,
+    maxRetryAfterMs: c.maxRetryAfterMs,
     mintTimeoutMs: c.mintTimeoutMs,
     refreshAt: c.refreshAt,
     refreshFloorMs: c.refreshFloorMs,
@@ -356,14 +359,16 @@ function recordMint(
 /** The raw value a mint resolves to for `payload`, at the current (fake) wall clock. */
 function rawCredential(real: Real, mintId: number, p: model.Payload): unknown {
   const value = mintedValue(mintId);
+  const withRefreshAfter = <C extends object>(credential: C, offset: number | undefined) =>
+    offset === undefined ? credential : { ...credential, refreshAfter: Date.now() + offset };
   if (p.kind === 'lifetime') {
     const expiresAt = Date.now() + p.lifetimeMs;
     real.expiryOf.set(value, expiresAt);
-    return { value, expiresAt };
+    return withRefreshAfter({ value, expiresAt }, p.refreshAfterMs);
   }
   if (p.kind === 'never') {
     real.expiryOf.set(value, undefined);
-    return { value };
+    return withRefreshAfter({ value }, p.refreshAfterMs);
   }
   if (p.shape === 'no-value') return { expiresAt: Date.now() + HOUR };
   if (p.shape === 'nan') return { value, expiresAt: Number.NaN };
@@ -380,7 +385,11 @@ async function setUp(
   const mc = modelConfig(c, kind);
   const box: Box = { s: model.initialState(mc, Date.now()) };
   const policy = {
-    breaker: { failureThreshold: c.failureThreshold, cooldownMs: c.cooldownMs },
+    breaker: {
+      failureThreshold: c.failureThreshold,
+      cooldownMs: c.cooldownMs,
+      maxRetryAfterMs: c.maxRetryAfterMs,
+    },
     mintTimeoutMs: c.mintTimeoutMs,
     refreshAt: c.refreshAt,
     refreshFloorMs: c.refreshFloorMs,
@@ -462,7 +471,7 @@ type Action =
     }
   | { readonly t: 'abort'; readonly pick: number }
   | { readonly t: 'resolve'; readonly pick: number; readonly payload: model.Payload }
-  | { readonly t: 'reject'; readonly pick: number }
+  | { readonly t: 'reject'; readonly pick: number; readonly hintMs?: number }
   | { readonly t: 'jump'; readonly to: 'back-hour' | 'forward-day' }
   | { readonly t: 'close' }
   | { readonly t: 'delete'; readonly key: number }
@@ -486,7 +495,7 @@ function settle(
   box: Box,
   real: Real,
   mintId: number,
-  outcome: { kind: 'resolve'; payload: model.Payload } | { kind: 'reject' },
+  outcome: { kind: 'resolve'; payload: model.Payload } | { kind: 'reject'; hintMs?: number },
 ): void {
   box.s = model.settleMint(box.s, mintId, outcome);
   const mint = real.mints[mintId];
@@ -495,6 +504,7 @@ function settle(
   stats.mintSettlements++;
   if (outcome.kind === 'reject') {
     const error = Object.assign(new Error(`mint ${mintId} failed`), { code: 'E_MINT' });
+    if ('hintMs' in outcome) Object.assign(error, { retryAfterMs: outcome.hintMs });
     real.mintErrors.set(mintId, error);
     mint.deferred.reject(error);
     return;
@@ -584,7 +594,11 @@ function runAction(a: Action, box: Box, real: Real): void {
         box,
         real,
         mintId,
-        a.t === 'reject' ? { kind: 'reject' } : { kind: 'resolve', payload: a.payload },
+        a.t === 'reject'
+          ? a.hintMs === undefined
+            ? { kind: 'reject' }
+            : { kind: 'reject', hintMs: a.hintMs }
+          : { kind: 'resolve', payload: a.payload },
       );
       return;
     }
@@ -646,7 +660,9 @@ function describeAction(a: Action): string {
     case 'resolve':
       return `resolve(mint#${a.pick}, ${JSON.stringify(a.payload)})`;
     case 'reject':
-      return `reject(mint#${a.pick})`;
+      return a.hintMs === undefined
+        ? `reject(mint#${a.pick})`
+        : `reject(mint#${a.pick}, retryAfterMs ${a.hintMs})`;
     case 'jump':
       return `setSystemTime(${a.to})`;
     case 'close':
@@ -862,6 +878,22 @@ const payloadArb: fc.Arbitrary<model.Payload> = fc.oneof(
       .map((lifetimeMs) => ({ kind: 'lifetime' as const, lifetimeMs })),
   },
   {
+    // The credential's own due point: in the past, soon, mid-life, past expiry.
+    weight: 2,
+    arbitrary: fc
+      .record({
+        lifetimeMs: fc.constantFrom(20_000, 60_000, HOUR, 2 * DAY),
+        refreshAfterMs: fc.constantFrom(-HOUR, 0, 2_000, 30_000, HOUR / 2, 3 * DAY),
+      })
+      .map((p) => ({ kind: 'lifetime' as const, ...p })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom(-1_000, 10_000, HOUR)
+      .map((refreshAfterMs) => ({ kind: 'never' as const, refreshAfterMs })),
+  },
+  {
     weight: 1,
     arbitrary: fc
       .constantFrom(0, -1_000)
@@ -908,6 +940,15 @@ function actionArbs(keyed: boolean): Array<{ weight: number; arbitrary: fc.Arbit
       }),
     },
     { weight: 3, arbitrary: fc.record({ t: fc.constant('reject' as const), pick: fc.nat() }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        t: fc.constant('reject' as const),
+        pick: fc.nat(),
+        // A retry hint: valid (short, long, capped, fractional) or malformed.
+        hintMs: fc.constantFrom(500, 2_500.5, 120_000, 36_000_000, 0, -5, Number.NaN),
+      }),
+    },
     {
       weight: 1,
       arbitrary: fc.record({

@@ -11,7 +11,9 @@
  * `max(now, min(now + L x refreshAt, expiresAt - refreshFloorMs))`, pushed to at least
  * `now + minRefreshIntervalMs` when that is `now` already or the expiry did not advance; a
  * credential whose expiry did not advance is due at `max(now, expiresAt - refreshFloorMs)`
- * (the kept-credential rule), pushed likewise.
+ * (the kept-credential rule), pushed likewise. A credential with `refreshAfter` is due at
+ * `max(now, min(refreshAfter, expiresAt, expiresAt - refreshFloorMs))` instead. A mint
+ * rejection carrying a retry hint opens the breaker for the capped hint (docs/policy.md).
  *
  * What the model simulates beyond the plain policy:
  * - Reporter events are queued and delivered when the outermost operation ends, in the order
@@ -43,8 +45,13 @@ export type ErrorKind =
 
 /** What a mint resolves to, relative to the clock when it resolves. */
 export type Payload =
-  | { readonly kind: 'lifetime'; readonly lifetimeMs: number } // <= 0: already expired
-  | { readonly kind: 'never' } // no expiresAt
+  | {
+      readonly kind: 'lifetime';
+      readonly lifetimeMs: number; // <= 0: already expired
+      /** `refreshAfter` relative to the clock when it resolves (any sign; past expiry too). */
+      readonly refreshAfterMs?: number;
+    }
+  | { readonly kind: 'never'; readonly refreshAfterMs?: number } // no expiresAt
   | { readonly kind: 'malformed'; readonly shape: 'no-value' | 'nan' | 'string' | 'number' };
 
 /**
@@ -79,6 +86,8 @@ export interface ModelConfig {
   readonly sharedBreaker: boolean;
   readonly failureThreshold: number;
   readonly cooldownMs: number;
+  /** The cap on a mint error's retry hint; 0 ignores hints. */
+  readonly maxRetryAfterMs: number;
   readonly mintTimeoutMs: number;
   readonly refreshAt: number;
   readonly refreshFloorMs: number;
@@ -124,6 +133,8 @@ interface Breaker {
   state: BreakerName;
   failures: number;
   openedAt: number;
+  /** The length of the current opening when a retry hint set it; null: the cooldown. */
+  openForMs: number | null;
   probe: string | null;
   /** The key whose half-open probe failed last (cleared by a success). */
   lastProber: string | null;
@@ -178,6 +189,10 @@ interface Settlement {
   readonly kind: 'resolve' | 'reject';
   readonly payload: Payload | null;
   readonly expiresAt: number;
+  /** The credential's `refreshAfter` (absolute), if its payload has one. */
+  readonly refreshAfter: number | undefined;
+  /** The rejection's `retryAfterMs`, as the error carries it (any value). */
+  readonly hintMs: number | undefined;
   /** The microtask generation it lands in (0 is the synchronous code that issued it). */
   readonly gen: number;
   readonly seq: number;
@@ -246,6 +261,7 @@ function freshBreaker(): Breaker {
     state: 'closed',
     failures: 0,
     openedAt: 0,
+    openForMs: null,
     probe: null,
     lastProber: null,
     othersWaiting: false,
@@ -270,14 +286,19 @@ function breakerOf(s: ModelState, key: string): Breaker {
   return s.breakers[s.config.sharedBreaker ? SHARED : key] as Breaker;
 }
 
-/** Milliseconds until an open breaker admits its probe; never more than the cooldown. */
+/** How long the breaker's current opening lasts: a retry hint's window, or the cooldown. */
+function windowOf(s: ModelState, b: Breaker): number {
+  return b.openForMs ?? s.config.cooldownMs;
+}
+
+/** Milliseconds until an open breaker admits its probe; never more than its window. */
 export function retryAfter(
   b: Pick<Breaker, 'state' | 'openedAt'>,
   now: number,
-  cooldownMs: number,
+  windowMs: number,
 ): number {
   if (b.state !== 'open') return 0;
-  return Math.min(Math.max(b.openedAt + cooldownMs - now, 0), cooldownMs);
+  return Math.min(Math.max(b.openedAt + windowMs - now, 0), windowMs);
 }
 
 /** fresh / due / expired / missing for the key's cached credential at `now`. */
@@ -308,13 +329,15 @@ function transition(
   failures: number,
   openedAt: number,
   at = s.now,
+  openForMs: number | null = null,
 ): void {
   const from = b.state;
   b.state = to;
   b.failures = failures;
   b.openedAt = openedAt;
+  b.openForMs = to === 'open' && openForMs !== s.config.cooldownMs ? openForMs : null;
   if (from !== to) {
-    const retry = retryAfter(b, at, s.config.cooldownMs);
+    const retry = retryAfter(b, at, windowOf(s, b));
     emit(s, `breaker ${key} ${from}>${to} failures=${failures} retry=${retry}`);
   }
 }
@@ -332,14 +355,15 @@ function admit(s: ModelState, key: string): number | null {
   };
   if (b.state === 'half-open' && b.probe !== null && b.probe !== key) return refuse(0);
   if (b.state === 'open') {
-    if (s.now < b.openedAt) {
-      // The wall clock stepped back past the opening: the cooldown restarts from now.
+    const windowMs = windowOf(s, b);
+    if (s.now < b.openedAt && windowMs > 0) {
+      // The wall clock stepped back past the opening: the window restarts from now.
       b.openedAt = s.now;
-      return refuse(s.config.cooldownMs);
+      return refuse(windowMs);
     }
-    const left = retryAfter(b, s.now, s.config.cooldownMs);
+    const left = retryAfter(b, s.now, windowMs);
     if (left > 0) return refuse(left);
-    const barredUntil = b.openedAt + 2 * s.config.cooldownMs;
+    const barredUntil = b.openedAt + windowMs + s.config.cooldownMs;
     if (key === b.lastProber && b.othersWaiting && s.now < barredUntil) {
       return refuse(barredUntil - s.now);
     }
@@ -380,7 +404,7 @@ function startMint(s: ModelState, key: string, reason: MintReason): Flight {
     if (behaviour.kind === 'return' || behaviour.kind === 'thenable') {
       queueResolve(s, flight.mintId, behaviour.payload, behaviour.kind === 'thenable' ? 2 : 1);
     } else {
-      queueSettlement(s, flight.mintId, 'reject', null, Number.NaN, 1);
+      queueSettlement(s, flight.mintId, 'reject', null, Number.NaN, 1, undefined, undefined);
     }
   }
   return flight;
@@ -389,7 +413,9 @@ function startMint(s: ModelState, key: string, reason: MintReason): Flight {
 function queueResolve(s: ModelState, mintId: number, p: Payload, hops: number): void {
   const expiresAt = p.kind === 'lifetime' ? s.now + p.lifetimeMs : Number.POSITIVE_INFINITY;
   if (p.kind !== 'malformed') (s.mints[mintId] as MintRecord).expiresAt = expiresAt;
-  queueSettlement(s, mintId, 'resolve', p, expiresAt, hops);
+  const offset = p.kind === 'malformed' ? undefined : p.refreshAfterMs;
+  const refreshAfter = offset === undefined ? undefined : s.now + offset;
+  queueSettlement(s, mintId, 'resolve', p, expiresAt, hops, refreshAfter, undefined);
 }
 
 function queueSettlement(
@@ -399,8 +425,19 @@ function queueSettlement(
   payload: Payload | null,
   expiresAt: number,
   hops: number,
+  refreshAfter: number | undefined,
+  hintMs: number | undefined,
 ): void {
-  s.queued.push({ mintId, kind, payload, expiresAt, gen: s.gen + hops, seq: s.settlementSeq++ });
+  s.queued.push({
+    mintId,
+    kind,
+    payload,
+    expiresAt,
+    refreshAfter,
+    hintMs,
+    gen: s.gen + hops,
+    seq: s.settlementSeq++,
+  });
 }
 
 function done(caller: CallerRecord, result: Result): void {
@@ -595,14 +632,15 @@ export function abortCaller(state: ModelState, index: number): ModelState {
 export function settleMint(
   state: ModelState,
   mintId: number,
-  outcome: { kind: 'resolve'; payload: Payload } | { kind: 'reject' },
+  outcome: { kind: 'resolve'; payload: Payload } | { kind: 'reject'; hintMs?: number },
 ): ModelState {
   const s = copy(state);
   const mint = s.mints[mintId] as MintRecord;
   if (mint.settledByTest) throw new Error(`model: mint ${mintId} settled twice`);
   mint.settledByTest = true;
-  if (outcome.kind === 'reject') queueSettlement(s, mintId, 'reject', null, Number.NaN, 1);
-  else queueResolve(s, mintId, outcome.payload, 1);
+  if (outcome.kind === 'reject') {
+    queueSettlement(s, mintId, 'reject', null, Number.NaN, 1, undefined, outcome.hintMs);
+  } else queueResolve(s, mintId, outcome.payload, 1);
   return s;
 }
 
@@ -658,11 +696,11 @@ function land(s: ModelState, q: Settlement): void {
   if (cell === undefined || flight === null || flight === undefined || flight.mintId !== q.mintId) {
     return; // timed out, closed or deleted: a late result never wins
   }
-  if (q.kind === 'reject') failFlight(s, mint.key, 'mint');
+  if (q.kind === 'reject') failFlight(s, mint.key, 'mint', q.hintMs);
   else if (q.payload?.kind === 'malformed') failFlight(s, mint.key, 'invalid');
   else if (s.clockBad) failFlight(s, mint.key, 'clock');
   else if (q.expiresAt <= s.now) failFlight(s, mint.key, 'expired');
-  else install(s, mint.key, q.mintId, q.payload?.kind === 'lifetime', q.expiresAt);
+  else install(s, mint.key, q.mintId, q.payload?.kind === 'lifetime', q.expiresAt, q.refreshAfter);
 }
 
 function install(
@@ -671,6 +709,7 @@ function install(
   mintId: number,
   hasExpiry: boolean,
   expiresAt: number,
+  refreshAfter: number | undefined,
 ): void {
   const { refreshAt, refreshFloorMs, minRefreshIntervalMs } = s.config;
   const cell = s.cells[key] as Cell;
@@ -679,13 +718,23 @@ function install(
   const prior = cell.cached ?? cell.previous;
   const priorExpiry = prior === null || !prior.hasExpiry ? undefined : prior.expiresAt;
   let dueAt = Number.POSITIVE_INFINITY;
-  if (hasExpiry) {
+  const kept = hasExpiry && priorExpiry !== undefined && expiresAt <= priorExpiry;
+  if (refreshAfter !== undefined) {
+    // refreshAfter replaces the fraction (no jitter: random() is 0), clamped to the expiry,
+    // never later than the floor, never before now.
+    const target = Math.min(refreshAfter, expiresAt);
+    dueAt = Math.max(Math.min(target, expiresAt - refreshFloorMs), now);
+  } else if (hasExpiry) {
     const lifetime = expiresAt - now;
     dueAt = Math.max(Math.min(now + lifetime * refreshAt, expiresAt - refreshFloorMs), now);
-    const kept = priorExpiry !== undefined && expiresAt <= priorExpiry;
-    // The kept-credential rule: the expiry did not advance, so next try at the floor.
-    if (kept) dueAt = Math.max(expiresAt - refreshFloorMs, now);
-    if (dueAt <= now || kept) dueAt = Math.max(dueAt, now + minRefreshIntervalMs);
+  }
+  // The kept-credential rule: the expiry did not advance, so next try at the floor, unless
+  // the credential's refreshAfter is still ahead.
+  if (kept && !(refreshAfter !== undefined && refreshAfter > now)) {
+    dueAt = Math.max(expiresAt - refreshFloorMs, now);
+  }
+  if (dueAt !== Number.POSITIVE_INFINITY && (dueAt <= now || kept)) {
+    dueAt = Math.max(dueAt, now + minRefreshIntervalMs);
   }
   cell.cached = { mintId, expiresAt, hasExpiry, issuedAt: now, dueAt, reason: flight.reason };
   cell.previous = null;
@@ -718,7 +767,7 @@ const CODES: Record<ErrorKind, string | null> = {
  * the mint's start. A credential that landed while the clock could not be read (`clock`) is
  * not counted by the breaker (the issuer answered); its probe, if it was one, is handed on.
  */
-function failFlight(s: ModelState, key: string, error: ErrorKind): void {
+function failFlight(s: ModelState, key: string, error: ErrorKind, hintMs?: number): void {
   const cell = s.cells[key] as Cell;
   const flight = cell.flight as Flight;
   cell.flight = null;
@@ -733,8 +782,18 @@ function failFlight(s: ModelState, key: string, error: ErrorKind): void {
       b.probe = null;
     }
     const failures = b.failures + 1;
-    if (b.state !== 'closed' || failures >= s.config.failureThreshold) {
-      transition(s, key, b, 'open', failures, at, at);
+    // A retry hint (a finite retryAfterMs > 0, whole ms rounded up, capped) opens at once;
+    // it never shortens the breaker's own opening, nor one already running longer.
+    const cap = s.config.maxRetryAfterMs;
+    const valid = typeof hintMs === 'number' && Number.isFinite(hintMs) && hintMs > 0 && cap > 0;
+    const hint = valid ? Math.min(Math.ceil(hintMs as number), cap) : null;
+    const opensAnyway = b.state !== 'closed' || failures >= s.config.failureThreshold;
+    if (opensAnyway || hint !== null) {
+      let length = opensAnyway ? Math.max(s.config.cooldownMs, hint ?? 0) : (hint as number);
+      if (b.state === 'open' && at >= b.openedAt) {
+        length = Math.max(length, b.openedAt + windowOf(s, b) - at);
+      }
+      transition(s, key, b, 'open', failures, at, at, length);
     } else {
       transition(s, key, b, 'closed', failures, 0, at);
     }
@@ -877,7 +936,7 @@ export function snapshot(s: ModelState, key: string) {
     breaker: {
       state: b.state,
       failures: b.failures,
-      retryAfterMs: s.clockBad ? 0 : retryAfter(b, s.now, s.config.cooldownMs),
+      retryAfterMs: s.clockBad ? 0 : retryAfter(b, s.now, windowOf(s, b)),
     },
     lastError: b.lastError,
   };
