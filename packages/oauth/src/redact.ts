@@ -347,8 +347,8 @@ export function secretsOfRequest(body: unknown, headers: unknown): string[] {
     if (/^basic\s/i.test(authorization)) {
       try {
         const decoded = atob(credentials);
-        secrets.push(decoded);
-        // "client_id:client_secret", each form-encoded; the id is not a secret.
+        // "client_id:client_secret", each form-encoded; the id is not a secret (and a server
+        // naming the client must not lose its whole description over it).
         const password = decoded.slice(decoded.indexOf(':') + 1);
         secrets.push(password, safeDecode(password));
       } catch {

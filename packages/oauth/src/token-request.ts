@@ -375,7 +375,13 @@ async function processAnswer(
       // Never the cause: oauth4webapi attaches the parsed body, which holds the token.
       throw new InvalidTokenResponseError(grant.type, error.message, error.code);
     }
-    throw error;
+    // Anything else processing threw may carry the body too: named by its class only.
+    const name = error instanceof Error && /^\w{1,60}$/.test(error.name) ? error.name : 'error';
+    throw new InvalidTokenResponseError(
+      grant.type,
+      `the answer could not be processed (${name})`,
+      undefined,
+    );
   }
 }
 

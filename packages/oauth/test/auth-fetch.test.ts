@@ -13,7 +13,7 @@ import {
   type RefreshingProviderOptions,
 } from '@sluice/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { AccessToken } from '../src/access-token.js';
+import { AccessToken } from '../src/access-token.js';
 import { createAuthFetch } from '../src/auth-fetch.js';
 import {
   type ClientCredentialsMintOptions,
@@ -702,6 +702,19 @@ describe('issue 14: no rejection carries the token', () => {
       expect(isOAuthError(error, 'SLUICE_OAUTH_UNSUPPORTED_TOKEN')).toBe(true);
       expect(leaksOf(renderings(error), token)).toEqual([]);
     }
+    expect(rs.requests).toHaveLength(0);
+  });
+
+  it("refuses a redacted JSON copy of an AccessToken (a replica's '[redacted]') instead of sending it", async () => {
+    const copy = JSON.parse(
+      JSON.stringify(new AccessToken({ token: 'real', tokenType: 'Bearer' })),
+    );
+    const provider = await createRefreshingProvider<unknown>({ mint: () => ({ value: copy }) });
+    providers.push(provider);
+    const api = createAuthFetch(provider as never, { allowInsecureRequests: true });
+    const error = await api(`${rs.url}/x`).catch((caught: unknown) => caught);
+    expect(isOAuthError(error, 'SLUICE_OAUTH_UNSUPPORTED_TOKEN')).toBe(true);
+    expect((error as Error).message).toMatch(/redacted token/);
     expect(rs.requests).toHaveLength(0);
   });
 

@@ -113,6 +113,17 @@ const SETUPS: readonly Setup[] = [
     secretOf: (secret) => secret,
   },
   {
+    name: 'DPoP proof',
+    mint: (secret, fetch) =>
+      clientCredentialsMint({
+        ...base,
+        clientAuth: { method: 'client_secret_post', clientSecret: `cs-${secret}` },
+        dpop: true,
+        fetch,
+      }),
+    secretOf: (_secret, sent) => sent.headers.get('dpop') ?? '',
+  },
+  {
     name: 'client assertion (private_key_jwt)',
     mint: (_secret, fetch) => {
       let mint: Mint<AccessToken> | undefined;

@@ -111,6 +111,21 @@ describe('answers that are not tokens', () => {
     expect(shown).not.toMatch(/eyJ[\w-]+\.[\w-]+/); // the DPoP proof
   });
 
+  it('keeps a description that names the client id (not a secret) under client_secret_basic', async () => {
+    server.script(() =>
+      json(401, { error: 'invalid_client', error_description: 'client svc-billing is disabled' }),
+    );
+    const error = await rejection(
+      clientCredentialsMint(
+        mintOptions({
+          clientId: 'svc-billing',
+          clientAuth: { method: 'client_secret_basic', clientSecret: SECRET },
+        }),
+      )(context()),
+    );
+    expect(error).toMatchObject({ oauthErrorDescription: 'client svc-billing is disabled' });
+  });
+
   it('redacts a private_key_jwt assertion echoed back', async () => {
     const { privateKey } = await crypto.subtle.generateKey(
       { name: 'ECDSA', namedCurve: 'P-256' },
@@ -333,26 +348,33 @@ describe('issue 14: answers the mint must refuse', () => {
 describe('issue 14: an abort while the token response body is read', () => {
   it("rejects with the signal's reason, not InvalidTokenResponseError", async () => {
     const { createServer } = await import('node:http');
-    let headersSent!: () => void;
-    const sent = new Promise<void>((resolve) => {
-      headersSent = resolve;
-    });
     const stalling = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write('{"access_token":"a-tok');
-      headersSent();
       // the rest never comes
     });
     await new Promise<void>((resolve) => stalling.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = stalling.address() as import('node:net').AddressInfo;
       const origin = `http://127.0.0.1:${port}`;
+      let answered!: () => void;
+      const headersIn = new Promise<void>((resolve) => {
+        answered = resolve;
+      });
       const controller = new AbortController();
       const pending = clientCredentialsMint(
-        mintOptions({ authorizationServer: { issuer: origin, token_endpoint: `${origin}/token` } }),
+        mintOptions({
+          authorizationServer: { issuer: origin, token_endpoint: `${origin}/token` },
+          // Resolves once the answer's headers are in: the body is still arriving.
+          fetch: async (url, init) => {
+            const response = await globalThis.fetch(url, init);
+            answered();
+            return response;
+          },
+        }),
       )({ signal: controller.signal, reason: 'initial' });
       const settled = rejection(pending);
-      await sent;
+      await headersIn;
       const reason = new Error('caller gave up');
       controller.abort(reason);
       expect(await settled).toBe(reason);
