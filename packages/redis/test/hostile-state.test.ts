@@ -149,6 +149,21 @@ describe.skipIf(!redisAvailable())('hostile state in Redis', () => {
     }
   });
 
+  it('with encryption on, a planted clear failure record never confirms a window: after one genuine failure the count starts at 1, unconfirmed', async () => {
+    const a = instance({ encryption: { keys: [{ id: 'k1', key: KEY }] } });
+    await plantFailure(a.key('fail'), String((await serverNow()) - 1), { failures: '50' });
+    const failing = a.coordinator.wrap<string>('api', async () => {
+      throw Object.assign(new Error('issuer answered HTTP 503'), { status: 503 });
+    });
+    await expect(
+      Promise.resolve(failing({ reason: 'initial', signal: new AbortController().signal })),
+    ).rejects.toThrow('HTTP 503');
+    expect(a.events.of('failureRecorded')).toEqual([
+      expect.objectContaining({ failures: 1, confirmed: false }),
+    ]);
+    expect(await admin.hget(a.key('fail'), 'f2')).toBeNull();
+  });
+
   it('a key of the wrong type at one credential (a string at its hash) is repaired by the next operation, and never opens the store breaker: other credentials stay coordinated', async () => {
     const a = instance({ storeBreaker: { failureThreshold: 2 } });
     await admin.set(a.key('cred'), 'not a hash');

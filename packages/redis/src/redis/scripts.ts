@@ -142,7 +142,8 @@ return {outcome, nowS, c[1], c[2] or '0', c[3] or '0', c[4] or '0', c[5] or '', 
 
 /**
  * Records a failed mint unless a fresh credential was stored since the lease was taken;
- * releases the lease; publishes.
+ * releases the lease; publishes. Under encryption (a key id in ARGV) a previous record in
+ * clear is discarded, so a planted count or planted failing instances never confirm a window.
  * ARGV: token, instanceId, seenId, kid, err, initialMs, maxMs, sample, stickyMs, channel, message.
  * Returns {'recorded', now, retryAt, failures, confirmed (1|0)} | {'superseded', now}.
  */
@@ -152,7 +153,12 @@ local result
 if cur[1] and cur[1] ~= ARGV[3] and now < upto(cur[2]) then
   result = {'superseded', nowS}
 else
-  local f = redis.call('HMGET', KEYS[3], 'failures', 'f1', 'f2')
+  local f = redis.call('HMGET', KEYS[3], 'failures', 'f1', 'f2', 'kid')
+  if ARGV[4] ~= '' and (not f[4] or f[4] == '') then
+    -- Encryption is on and the record is in clear: planted, so nothing in it counts.
+    redis.call('DEL', KEYS[3])
+    f = {false, false, false, false}
+  end
   local n = (tonumber(f[1]) or 0) + 1
   local window = math.min(tonumber(ARGV[7]), tonumber(ARGV[6]) * math.pow(2, math.min(n - 1, 60)))
   window = math.max(1, math.floor(window * (1 - 0.2 * tonumber(ARGV[8]))))
