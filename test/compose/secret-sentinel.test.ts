@@ -531,6 +531,33 @@ describe('secret sentinel: @sluice/oauth', () => {
           }),
       ],
     ];
+    // Short secrets too: 0.1.0 echoed any value of up to 16 characters.
+    const SHORT = sentinel.add('short secret', sentinelSecret('s').slice(0, 12));
+    wrong.push(
+      [
+        'clientAuth as a short string',
+        () => clientCredentialsMint(mintOptions({ clientAuth: SHORT as never })),
+      ],
+      [
+        'clientAuth.method short',
+        () => clientCredentialsMint(mintOptions({ clientAuth: { method: SHORT } as never })),
+      ],
+      [
+        'privateKey as a short string',
+        () =>
+          clientCredentialsMint(
+            mintOptions({ clientAuth: { method: 'private_key_jwt', privateKey: SHORT } as never }),
+          ),
+      ],
+      [
+        'dpop as a short string',
+        () => clientCredentialsMint(mintOptions({ dpop: SHORT as never })),
+      ],
+      [
+        'additionalParameters as a short string',
+        () => clientCredentialsMint(mintOptions({ additionalParameters: SHORT as never })),
+      ],
+    );
     for (const [where, build] of wrong) {
       const error = await failure(sentinel, `InvalidOptionError: ${where}`, build);
       expect(error, where).toBeInstanceOf(Error);
