@@ -14,18 +14,7 @@
  */
 
 import { randomBytes, webcrypto } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import {
-  type Credential,
-  combineReporters,
-  createRefreshingProvider,
-  type Mint,
-  type ObservableProvider,
-  REPORTER_HOOKS,
-  type Reporter,
-  withMintTraits,
-} from '@sluice/core';
+import { type Credential, createRefreshingProvider, type Mint, withMintTraits } from '@sluice/core';
 import { makeCredentialProvider } from '@sluice/effect';
 import {
   type AccessToken,
@@ -37,8 +26,7 @@ import {
   refreshTokenMint,
   tokenExchangeMint,
 } from '@sluice/oauth';
-import { createOpenTelemetryReporter, traceKeyedMint, traceMint } from '@sluice/opentelemetry';
-import { createPrometheusReporter } from '@sluice/prometheus';
+import { traceKeyedMint } from '@sluice/opentelemetry';
 import {
   createRedisCoordinator,
   type EncryptionOptions,
@@ -47,8 +35,6 @@ import {
 } from '@sluice/redis';
 import { createSniCallback, type TlsCertificate } from '@sluice/tls';
 import { Cause, Effect, Exit } from 'effect';
-import type { Redis } from 'ioredis';
-import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runTest } from '../../packages/effect/test/support/harness.js';
 import {
@@ -56,7 +42,6 @@ import {
   startTokenEndpoint,
   type TokenEndpointServer,
 } from '../../packages/oauth/test/support/token-endpoint.js';
-import { createMetrics, createTracing } from '../../packages/opentelemetry/test/support/otel.js';
 import {
   type RedisServer,
   redisAvailable,
@@ -66,6 +51,12 @@ import { createLocalCa } from '../../packages/tls/test/support/local-ca.js';
 import { handshake, startServer } from '../../packages/tls/test/support/tls-harness.js';
 import { readyClient } from './support/redis.js';
 import { echoesOf, SecretSentinel, sentinelSecret } from './support/sentinel.js';
+import {
+  echoingResourceServer,
+  failure,
+  startMonitor,
+  telemetry,
+} from './support/sentinel-paths.js';
 
 const CLIENT_SECRET = sentinelSecret('client-secret');
 const REFRESH_TOKEN = sentinelSecret('refresh-token');
@@ -108,57 +99,6 @@ function echoAll(received: string): string {
     for (const { encoding, text } of echoesOf(secret)) parts.push(`${encoding}: ${text}`);
   }
   return `${parts.join(' | ')} | request was: ${received}`;
-}
-
-/** Metrics, spans and reporter events of one test, all inspected by `finish()`. */
-function telemetry(sentinel: SecretSentinel) {
-  const registry = new Registry();
-  const prometheus = createPrometheusReporter({ registry });
-  const tracing = createTracing();
-  const metrics = createMetrics();
-  const otel = createOpenTelemetryReporter({ meterProvider: metrics.meterProvider });
-  const reporter: Reporter = combineReporters(
-    prometheus,
-    otel,
-    sentinel.reporter<Reporter>('core reporter', REPORTER_HOOKS),
-  );
-  return {
-    reporter,
-    observe(provider: ObservableProvider) {
-      prometheus.observe(provider);
-      otel.observe(provider);
-    },
-    trace<T>(mint: Mint<T>, name: string): Mint<T> {
-      return traceMint(mint, { name, tracerProvider: tracing.tracerProvider, reporter: otel });
-    },
-    tracerProvider: tracing.tracerProvider,
-    async finish(): Promise<void> {
-      sentinel.inspect('prometheus text', await registry.metrics());
-      for (const span of tracing.spans()) {
-        sentinel.inspect(`span ${span.name}`, {
-          name: span.name,
-          attributes: span.attributes,
-          events: span.events,
-          status: span.status,
-          links: span.links,
-        });
-      }
-      sentinel.inspect('opentelemetry metric export', await metrics.collect());
-      prometheus.unregister();
-      otel.shutdown();
-    },
-  };
-}
-
-/** Settles `run`, inspecting a rejection or throw under `where`; returns the error. */
-async function failure(sentinel: SecretSentinel, where: string, run: () => unknown) {
-  try {
-    await run();
-  } catch (error) {
-    sentinel.inspect(where, error);
-    return error;
-  }
-  return undefined;
 }
 
 let endpoint: TokenEndpointServer;
@@ -569,7 +509,7 @@ describe('secret sentinel: @sluice/oauth', () => {
     const sentinel = newSentinel();
     const t = telemetry(sentinel);
     endpoint.script(() => issue());
-    const resource = await echoingResourceServer();
+    const resource = await echoingResourceServer(echoAll);
     closers.push(() => resource.close());
     const provider = await createRefreshingProvider<AccessToken>({
       name: 'api',
@@ -650,7 +590,7 @@ describe('secret sentinel: @sluice/oauth', () => {
     });
     closers.push(() => provider.close());
     sentinel.inspect('DPoP credential', await provider.getCredential());
-    const resource = await echoingResourceServer('DPoP');
+    const resource = await echoingResourceServer(echoAll, 'DPoP');
     closers.push(() => resource.close());
     const response = await createAuthFetch(provider, { allowInsecureRequests: true })(
       `${resource.url}/x`,
@@ -887,7 +827,7 @@ describe.skipIf(!redisAvailable())('secret sentinel: @sluice/redis', () => {
     const sentinel = newSentinel();
     const t = telemetry(sentinel);
     const keyPrefix = `sentinel-${++prefixes}:`;
-    const monitor = await startMonitor(redis);
+    const monitor = await startMonitor(redis, () => liveFleets);
     const subscriber = await readyClient(redis);
     const published: string[] = [];
     subscriber.on('message', (channel: string, message: string) =>
@@ -990,7 +930,7 @@ describe.skipIf(!redisAvailable())('secret sentinel: @sluice/redis', () => {
   it('the MONITOR check can fail: without encryption a MONITOR connection does see the token (so any shared Redis should be encrypted)', async () => {
     const sentinel = newSentinel();
     const t = telemetry(sentinel);
-    const monitor = await startMonitor(redis);
+    const monitor = await startMonitor(redis, () => liveFleets);
     endpoint.script(() => issue());
     const provider = await replica(
       await fleetOf(redis, `sentinel-${++prefixes}:`, sentinel, false),
@@ -1051,66 +991,3 @@ describe.skipIf(!redisAvailable())('secret sentinel: @sluice/redis', () => {
     });
   }
 });
-
-/** A resource server answering 401 to everything, echoing every secret it was sent. */
-async function echoingResourceServer(
-  scheme = 'Bearer',
-): Promise<{ url: string; close(): Promise<void> }> {
-  const server: Server = createServer((req, res) => {
-    req.resume();
-    const received = `${req.headers.authorization ?? ''} ${req.headers.dpop ?? ''}`;
-    const description = echoAll(received).replace(/["\\\r\n]/g, '');
-    res.writeHead(401, {
-      'www-authenticate': `${scheme} error="invalid_token", error_description="${description.slice(0, 6000)}"`,
-      'content-type': 'text/plain',
-    });
-    res.end(echoAll(received));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
-
-/**
- * A MONITOR connection to `server`, recording every command until `stop()`. `settle()` waits
- * until no coordinator of this file holds a lease (stores and releases happen after the
- * wrapped mint returns), then until a marker sent afterwards shows in the transcript, so
- * every command before it is in.
- */
-async function startMonitor(
-  server: RedisServer,
-): Promise<{ settle(): Promise<void>; stop(): Promise<string[]> }> {
-  const client: Redis = await readyClient(server);
-  const marker: Redis = await readyClient(server);
-  const lines: string[] = [];
-  const monitor = await client.monitor();
-  monitor.on('monitor', (_time: string, args: string[]) => lines.push(args.join(' ')));
-  const waitFor = async (condition: () => boolean, what: string) => {
-    const deadline = Date.now() + 10_000;
-    while (!condition()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  };
-  let markers = 0;
-  return {
-    async settle() {
-      await waitFor(() => liveFleets.every((fleet) => fleet.snapshot().leasesHeld === 0), 'leases');
-      const text = `sentinel-marker-${++markers}`;
-      await marker.echo(text);
-      await waitFor(() => lines.some((line) => line.includes(text)), 'the MONITOR marker');
-    },
-    async stop() {
-      monitor.disconnect();
-      marker.disconnect();
-      return lines;
-    },
-  };
-}
