@@ -25,6 +25,8 @@ import {
   type KeyedMint,
   type Mint,
   type MintContext,
+  mintTraitsOf,
+  withMintTraits,
 } from '@sluice/core';
 import { labelValue } from './label-value.js';
 import { OTEL_ATTRIBUTES as A, INSTRUMENTATION_SCOPE, REFRESH_SPAN_NAME } from './names.js';
@@ -100,7 +102,9 @@ const TRACE_MINT_KEYS: readonly string[] = Object.freeze(
  * sets status `ERROR`, `error.type` (the error's code, else its name) and an `exception`
  * event with `exception.type` only (never the message or stack, which can carry secrets).
  * A tracer that throws (in `startSpan`, `end`, `setAttribute`, `setStatus`,
- * `recordException`) never changes what the mint's callers get. A synchronous mint stays synchronous. With the `reporter` option the span also
+ * `recordException`) never changes what the mint's callers get. A synchronous mint stays
+ * synchronous. The traced mint keeps the traits of `mint` (core's `withMintTraits`), so
+ * `@sluice/redis`'s `wrap()` treats it as it treats `mint`. With the `reporter` option the span also
  * gets `sluice.refresh.waiter_count`; see `docs/observability.md` for why waiters are a
  * count and not links.
  *
@@ -119,8 +123,9 @@ export function traceMint<T>(mint: Mint<T>, options: TraceMintOptions = {}): Min
   }
   checkKnownKeys(options, TRACE_MINT_KEYS, 'traceMint');
   const settings = checkOptions(options);
-  return (context: MintContext<T>) =>
-    runInSpan(settings, context, undefined, undefined, () => mint(context));
+  return keepTraits(mint, (context: MintContext<T>) =>
+    runInSpan(settings, context, undefined, undefined, () => mint(context)),
+  );
 }
 
 /**
@@ -152,7 +157,7 @@ export function traceKeyedMint<K, T>(
   if (keyOf !== undefined && typeof keyOf !== 'function') {
     throw new InvalidOptionError('keyOf', 'a function', keyOf);
   }
-  return (key: K, context: MintContext<T>) => {
+  return keepTraits(mint, (key: K, context: MintContext<T>) => {
     let keyString: string | undefined;
     if (includeKey || settings.spans !== undefined) {
       try {
@@ -163,7 +168,18 @@ export function traceKeyedMint<K, T>(
     }
     const recorded = includeKey ? keyString : undefined;
     return runInSpan(settings, context, recorded, keyString, () => mint(key, context));
-  };
+  });
+}
+
+/**
+ * The traced mint carries the traits of the mint it wraps (`withMintTraits`: its codec, or
+ * why its credentials cannot be shared), so a coordinator wrapping the traced mint, such as
+ * `@sluice/redis`'s `wrap()`, still stores an OAuth token faithfully and still refuses a
+ * DPoP-bound one.
+ */
+function keepTraits<F extends (...args: never[]) => unknown>(inner: unknown, traced: F): F {
+  const traits = mintTraitsOf(inner);
+  return traits === undefined ? traced : withMintTraits(traced, traits);
 }
 
 interface Settings {

@@ -49,7 +49,7 @@ export interface WrapOptions<T> {
    * coordinator's `codec`, then `jsonCodec`.
    * @default the mint's codec, else the coordinator's `codec`, else `jsonCodec`
    */
-  codec?: Codec<T>;
+  codec?: Codec<NoInfer<T>>;
 }
 
 /** Options of {@link FleetCoordinator.wrapKeyed}. */
