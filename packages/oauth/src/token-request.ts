@@ -144,6 +144,12 @@ export interface TokenEndpoint {
   readonly now: () => number;
   readonly fetch: FetchLike | undefined;
   readonly allowInsecureRequests: boolean;
+  /**
+   * Secrets of the configuration itself (the client secret), redacted from every error even
+   * when they never travel in a request: `client_secret_jwt` only sends a JWT signed with the
+   * secret, yet a hostile server that knows the secret can echo it.
+   */
+  readonly configuredSecrets: readonly string[];
 }
 
 const DPOP_ALGORITHMS: readonly DPoPAlgorithm[] = [
@@ -241,6 +247,7 @@ export function resolveTokenEndpoint(
     metadata,
     client: Object.freeze({ client_id: clientId }),
     clientAuth,
+    configuredSecrets: Object.freeze(configuredSecretsOf(options.clientAuth)),
     dpop: resolveDPoP(options.dpop, at('dpop')),
     parameters: () => {
       const parameters = new URLSearchParams(additional);
@@ -325,7 +332,7 @@ export async function requestToken(
   const as = await endpoint.metadata.get(signal);
   const dpop =
     endpoint.dpop === undefined ? undefined : await raceSignal(endpoint.dpop.handle(), signal);
-  const secrets: string[] = [];
+  const secrets: string[] = [...endpoint.configuredSecrets];
   const send: FetchLike = async (url, init) => {
     for (const secret of secretsOfRequest(init.body, init.headers)) secrets.push(secret);
     try {
@@ -359,6 +366,12 @@ export async function requestToken(
     }
     throw error;
   }
+}
+
+/** The client secret of a (validated) `clientAuth`, if it has one. */
+function configuredSecretsOf(clientAuth: unknown): string[] {
+  const secret = (clientAuth as { clientSecret?: unknown } | undefined)?.clientSecret;
+  return typeof secret === 'string' && secret !== '' ? [secret] : [];
 }
 
 /** The most of a token response read, in bytes: a bound on a hostile server. */
