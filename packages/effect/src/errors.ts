@@ -30,6 +30,12 @@ export class MintFailed<E = unknown> extends Data.TaggedError('MintFailed')<{
   readonly code: string | undefined;
   /** For people: the provider's name and the cause's message. */
   readonly message: string;
+  /**
+   * The issuer's retry hint, in milliseconds: `cause.retryAfterMs` when it is a finite
+   * number > 0 (an HTTP 429 or 503 with `Retry-After`). Core's breaker stays open that long
+   * (up to `breaker.maxRetryAfter`) before it lets a probe through.
+   */
+  readonly retryAfterMs?: number | undefined;
 }> {}
 
 /**

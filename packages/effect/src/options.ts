@@ -42,6 +42,14 @@ export interface BreakerPolicy {
    * @default '60 seconds'
    */
   readonly cooldown?: Duration.Input;
+  /**
+   * The longest an issuer's retry hint may hold the breaker open: a mint failure whose error
+   * carries a finite `retryAfterMs > 0` (an HTTP 429 or 503 with `Retry-After`, as
+   * `@sluice/oauth`'s errors do) opens the breaker at once for `min(hint, maxRetryAfter)`.
+   * `0` ignores hints. Whole milliseconds, at most 2 147 483 647 ms.
+   * @default '5 minutes'
+   */
+  readonly maxRetryAfter?: Duration.Input;
 }
 
 /**

@@ -844,3 +844,58 @@ describe('options', () => {
       }),
     ));
 });
+
+describe('6b. retry hints (issue 14: Retry-After, in Effect)', () => {
+  /** A mint failure carrying an issuer's retry hint, as @sluice/oauth's errors do. */
+  const hinted = (ms: number) => Object.assign(new Error('HTTP 429'), { retryAfterMs: ms });
+
+  it("a failure with retryAfterMs opens the breaker at once: no mint until the issuer's time, MintFailed carries the hint", () =>
+    runTest(
+      Effect.gen(function* () {
+        const env = yield* started({}, MINUTE);
+        yield* advance(MINUTE); // expired: the next get mints and waits
+        const first = yield* Effect.forkChild(Effect.exit(env.provider.get));
+        yield* until(() => env.calls.length === 2, 'the second mint');
+        yield* env.fail(hinted(120_000));
+        const failed = failureOf(yield* Fiber.join(first));
+        expect(failed).toBeInstanceOf(MintFailed);
+        expect((failed as MintFailed<Error>).retryAfterMs).toBe(120_000);
+        const refused = failureOf(yield* Effect.exit(env.provider.get));
+        expect(refused).toBeInstanceOf(BreakerOpen);
+        expect(Duration.toMillis((refused as BreakerOpen).retryAfter)).toBe(120_000);
+        yield* advance(119_000);
+        expect(failureOf(yield* Effect.exit(env.provider.get))).toBeInstanceOf(BreakerOpen);
+        expect(env.calls).toHaveLength(2);
+        yield* advance(1_000);
+        const probe = yield* Effect.forkChild(env.provider.get);
+        yield* until(() => env.calls.length === 3, 'the probe');
+        yield* env.succeed('token-2');
+        expect(yield* Fiber.join(probe)).toBe('token-2');
+      }),
+    ));
+
+  it('breaker.maxRetryAfter caps the hint, and 0 ignores it', () =>
+    runTest(
+      Effect.gen(function* () {
+        const capped = yield* started({ breaker: { maxRetryAfter: '30 seconds' } }, MINUTE);
+        yield* advance(MINUTE);
+        const a = yield* Effect.forkChild(Effect.exit(capped.provider.get));
+        yield* until(() => capped.calls.length === 2, 'the second mint');
+        yield* capped.fail(hinted(120_000));
+        yield* Fiber.join(a);
+        const refused = failureOf(yield* Effect.exit(capped.provider.get));
+        expect(Duration.toMillis((refused as BreakerOpen).retryAfter)).toBe(30_000);
+
+        const ignoring = yield* started({ breaker: { maxRetryAfter: 0 } }, MINUTE);
+        yield* advance(MINUTE);
+        const b = yield* Effect.forkChild(Effect.exit(ignoring.provider.get));
+        yield* until(() => ignoring.calls.length === 2, 'the second mint');
+        yield* ignoring.fail(hinted(120_000));
+        yield* Fiber.join(b);
+        const again = yield* Effect.forkChild(Effect.exit(ignoring.provider.get));
+        yield* until(() => ignoring.calls.length === 3, 'a third mint: the hint was ignored');
+        yield* ignoring.succeed('token-2');
+        yield* Fiber.join(again);
+      }),
+    ));
+});

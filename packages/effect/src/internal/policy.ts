@@ -76,14 +76,16 @@ export function corePolicy(options: CredentialPolicyOptions): RefreshPolicyOptio
   if (mintTimeoutMs !== undefined) policy.mintTimeoutMs = mintTimeoutMs;
   const breaker = options.breaker;
   if (breaker !== undefined) {
-    checkObject(breaker, 'breaker', 'an object { failureThreshold?, cooldown? }');
-    checkKnownKeys(breaker, ['failureThreshold', 'cooldown'], 'breaker');
+    checkObject(breaker, 'breaker', 'an object { failureThreshold?, cooldown?, maxRetryAfter? }');
+    checkKnownKeys(breaker, ['failureThreshold', 'cooldown', 'maxRetryAfter'], 'breaker');
     const cooldownMs = durationMs(breaker.cooldown, 'breaker.cooldown', 0);
+    const maxRetryAfterMs = durationMs(breaker.maxRetryAfter, 'breaker.maxRetryAfter', 0);
     policy.breaker = {
       ...(breaker.failureThreshold === undefined
         ? {}
         : { failureThreshold: breaker.failureThreshold }),
       ...(cooldownMs === undefined ? {} : { cooldownMs }),
+      ...(maxRetryAfterMs === undefined ? {} : { maxRetryAfterMs }),
     };
   }
   if (options.schedule !== undefined) policy.schedule = options.schedule;

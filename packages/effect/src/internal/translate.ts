@@ -36,11 +36,24 @@ export class MintDefect extends Error {
 
 /** Builds the {@link MintFailed} a mint's typed failure becomes. */
 export function mintFailed<E>(cause: E, provider: string): MintFailed<E> {
+  const retryAfterMs = retryHintOf(cause);
   return new MintFailed({
     cause,
     code: errorCode(cause),
     message: `[${provider}] mint failed: ${describe(cause)}`,
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
   });
+}
+
+/** `cause.retryAfterMs` when it is a finite number > 0; a throwing getter gives no hint. */
+function retryHintOf(cause: unknown): number | undefined {
+  if (typeof cause !== 'object' || cause === null) return undefined;
+  try {
+    const hint = (cause as { retryAfterMs?: unknown }).retryAfterMs;
+    return typeof hint === 'number' && Number.isFinite(hint) && hint > 0 ? hint : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 type Outcome = { readonly fail: unknown } | { readonly die: unknown };
