@@ -71,6 +71,7 @@ export {
 } from './http-status.js';
 export { createKeyedProvider } from './keyed-provider.js';
 export { checkKnownKeys, nearestKey } from './known-keys.js';
+export { labelValue } from './label-value.js';
 export { createLazyProvider, type LazyProviderOptions } from './lazy-provider.js';
 export {
   type CredentialCodec,

@@ -19,6 +19,7 @@ import {
   createSnapshotSet,
   errorType,
   InvalidOptionError,
+  labelValue,
   type ObservableProvider,
   type ObservedSnapshot,
   type RefreshFailureEvent,
@@ -26,7 +27,6 @@ import {
   type Reporter,
   type ReporterEventBase,
 } from '@sluice/core';
-import { labelValue } from './label-value.js';
 import {
   OTEL_ATTRIBUTES as A,
   DURATION_BUCKETS_SECONDS,

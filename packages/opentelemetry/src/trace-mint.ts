@@ -23,12 +23,12 @@ import {
   errorType,
   InvalidOptionError,
   type KeyedMint,
+  labelValue,
   type Mint,
   type MintContext,
   mintTraitsOf,
   withMintTraits,
 } from '@sluice/core';
-import { labelValue } from './label-value.js';
 import { OTEL_ATTRIBUTES as A, INSTRUMENTATION_SCOPE, REFRESH_SPAN_NAME } from './names.js';
 import type { OpenTelemetryReporter } from './opentelemetry-reporter.js';
 import { type OpenSpan, type RefreshSpans, refreshSpansOf } from './refresh-spans.js';

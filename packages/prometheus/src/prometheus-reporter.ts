@@ -13,6 +13,7 @@ import {
   errorType,
   InvalidOptionError,
   type KeyDroppedEvent,
+  labelValue,
   type ObservableProvider,
   type ObservedSnapshot,
   type RefreshFailureEvent,
@@ -27,7 +28,6 @@ import {
   type Registry,
 } from 'prom-client';
 import { MetricAlreadyRegisteredError } from './errors.js';
-import { labelValue } from './label-value.js';
 import {
   DURATION_BUCKETS_SECONDS,
   PROMETHEUS_METRIC_NAMES,

@@ -6,9 +6,8 @@
  * `gauge.set()` at a time cost more than the scrape budget.
  */
 
-import type { BreakerStateName, ObservedSnapshot } from '@sluice/core';
+import { type BreakerStateName, labelValue, type ObservedSnapshot } from '@sluice/core';
 import { Gauge, type GaugeConfiguration, type MetricValue } from 'prom-client';
-import { labelValue } from './label-value.js';
 
 /** Label values by label name. @internal */
 export type Labels = Record<string, string>;
