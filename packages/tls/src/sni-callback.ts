@@ -180,18 +180,7 @@ const POLICY_OPTIONS = Object.keys(POLICY) as (keyof CertificatePolicyOptions)[]
  * record of the interface's keys, so a policy option added to core cannot be left out here.
  */
 const KNOWN: Record<keyof SniCallbackOptions, true> = {
-  refreshAt: true,
-  jitter: true,
-  refreshFloorMs: true,
-  breaker: true,
-  mintTimeoutMs: true,
-  minRefreshIntervalMs: true,
-  schedule: true,
-  random: true,
-  timers: true,
-  maxKeys: true,
-  idleTtlMs: true,
-  breakerScope: true,
+  ...POLICY,
   certificates: true,
   allow: true,
   handshakeTimeoutMs: true,
