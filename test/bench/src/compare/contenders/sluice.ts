@@ -10,27 +10,39 @@
 import { createRefreshingProvider } from '@sluice/core';
 import type { ContenderAdapter } from '../contender.js';
 
-export const sluice: ContenderAdapter = {
-  id: 'sluice',
-  label: 'Sluice',
-  clock: 'injected',
-  signals: true,
-  tokenAwareInvalidate: true,
-  async create({ mint, now, random }) {
-    const provider = await createRefreshingProvider<string>({
-      name: 'compare',
-      lazy: true,
-      ...(now === undefined ? {} : { now }),
-      ...(random === undefined ? {} : { random }),
-      mint: ({ signal }) => mint(signal),
-    });
-    return {
-      get: (signal) => (signal === undefined ? provider.get() : provider.get({ signal })),
-      valueOf: (result) => result as string,
-      invalidate: (token) => {
-        provider.invalidate(token);
-      },
-      close: () => provider.close(),
-    };
-  },
-};
+/** The Sluice adapter over one build of core (the working tree's, or a released one). */
+export function sluiceContender(
+  id: string,
+  label: string,
+  loadCore: () => Promise<Pick<typeof import('@sluice/core'), 'createRefreshingProvider'>>,
+): ContenderAdapter {
+  return {
+    id,
+    label,
+    clock: 'injected',
+    signals: true,
+    tokenAwareInvalidate: true,
+    async create({ mint, now, random }) {
+      const core = await loadCore();
+      const provider = await core.createRefreshingProvider<string>({
+        name: `compare-${id}`,
+        lazy: true,
+        ...(now === undefined ? {} : { now }),
+        ...(random === undefined ? {} : { random }),
+        mint: ({ signal }) => mint(signal),
+      });
+      return {
+        get: (signal) => (signal === undefined ? provider.get() : provider.get({ signal })),
+        valueOf: (result) => result as string,
+        invalidate: (token) => {
+          provider.invalidate(token);
+        },
+        close: () => provider.close(),
+      };
+    },
+  };
+}
+
+export const sluice: ContenderAdapter = sluiceContender('sluice', 'Sluice', async () => ({
+  createRefreshingProvider,
+}));
